@@ -1,0 +1,35 @@
+"""Errors that blinakg reports to its user (exit status 2, no traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """Bad input: names the file and what is wrong, with line and column where known.
+
+    Args:
+        path: the file (or folder) at fault.
+        message: what is wrong with it, in words a user can act on.
+        line: 1-based line number, when the parser knows it.
+        column: 1-based column number, when the parser knows it.
+    """
+
+    def __init__(self, path: Path | str, message: str, line: int | None = None, column: int | None = None):
+        self.path = str(path)
+        self.message = message
+        self.line = line
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+class UsageError(Exception):
+    """A wrong command-line call (bad option value, no input)."""
