@@ -1,0 +1,36 @@
+"""Namespaces. Our own vocabulary is a closed namespace built from the ontology
+file itself, so a typo in a ``bk:`` term fails loudly at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import OWL, RDF, ClosedNamespace
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
+SHAPES_DIR = PROJECT_ROOT / "shapes"
+QUERIES_DIR = PROJECT_ROOT / "queries"
+
+BK_IRI = "https://w3id.org/blinakg/ontology#"
+
+
+def _terms_of(path: Path, base: str) -> list[str]:
+    graph = Graph().parse(path, format="turtle")
+    return sorted(
+        str(s)[len(base):]
+        for s in set(graph.subjects())
+        if isinstance(s, URIRef) and str(s).startswith(base)
+    )
+
+
+BK = ClosedNamespace(BK_IRI, _terms_of(ONTOLOGY_DIR / "blinakg.ttl", BK_IRI))
+TRIAL = Namespace("https://w3id.org/blinakg/trial/NCT04604691/")
+VS = Namespace("https://w3id.org/blinakg/valueset/")
+LOCAL = Namespace("https://w3id.org/blinakg/code/")
+SHAPES = Namespace("https://w3id.org/blinakg/shapes/")
+RUN = Namespace("https://w3id.org/blinakg/run/")
+
+__all__ = ["BK", "TRIAL", "VS", "LOCAL", "SHAPES", "RUN", "OWL", "RDF", "PROJECT_ROOT",
+           "ONTOLOGY_DIR", "SHAPES_DIR", "QUERIES_DIR"]

@@ -1,0 +1,212 @@
+"""Screening: derive, validate with pySHACL, and read statuses and explanations back.
+
+The status of a check comes from the W3C validation report (``queries/report/
+check-statuses.rq``: sh:Violation -> fail, sh:Warning -> unknown, sh:Info ->
+review, no result -> pass). A criterion takes the worst status of its checks
+(criteria.md: "any check fail -> fail; else any unknown -> unknown; else any
+review -> review; else pass").
+
+The explanation of a check comes from the very SPARQL validator that decided
+it: each validator in ``shapes/components.ttl`` computes, for every record it
+reads, an outcome and a sentence. pySHACL keeps only the rows of the shape's
+outcome; here the same SELECT runs once per check over the whole cohort and
+the rows whose outcome equals the check's status become the explanation and
+the evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import pyshacl
+from pyshacl.graph_abstraction import DataGraph
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+
+from . import catalogue
+from .derive import derive
+from .model import load_model, load_shapes
+from .namespaces import BK
+from .sparql import PreparedQueryGraph, prepared
+
+STATUS_RANK = {"pass": 0, "review": 1, "unknown": 2, "fail": 3}
+BKSH = "https://w3id.org/blinakg/shapes#"
+
+
+@dataclass
+class Evidence:
+    """A record a status rests on."""
+
+    source: str
+    value: str | None
+    date: str | None
+    record: URIRef | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"source": self.source}
+        if self.value is not None:
+            out["value"] = self.value
+        if self.date is not None:
+            out["date"] = self.date
+        return out
+
+
+@dataclass
+class CriterionResult:
+    """One patient's status on one criterion."""
+
+    id: str
+    iri: URIRef
+    kind: str
+    order: int
+    text: str
+    status: str
+    explanation: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class PatientResult:
+    """One patient's verdict and the twenty criteria."""
+
+    id: str
+    iri: URIRef
+    verdict: str
+    criteria: list[CriterionResult]
+
+
+@dataclass
+class Screening:
+    """Everything one screening run produced."""
+
+    as_of: dt.date
+    patients: list[PatientResult]
+    warnings: list[str]
+    report_graph: Graph
+    working_graph: Graph
+    conforms: bool
+
+
+def verdict_of(statuses: Iterable[str]) -> str:
+    """criteria.md: any criterion fail -> ineligible; else any unknown -> indeterminate; else eligible."""
+    found = set(statuses)
+    if "fail" in found:
+        return "ineligible"
+    if "unknown" in found:
+        return "indeterminate"
+    return "eligible"
+
+
+def _validator_queries(shapes: Graph) -> dict[URIRef, tuple[str, str]]:
+    """For each check-parameter property (bksh:latestResult, ...): its validator's SELECT with prefixes."""
+    prefixes = "".join(
+        f"PREFIX {decl.value(SH.prefix)}: <{decl.value(SH.namespace)}>\n"
+        for decl in (shapes.resource(o) for o in shapes.objects(None, SH.declare))
+    )
+    queries: dict[URIRef, tuple[str, str]] = {}
+    for component in shapes.subjects(RDF.type, SH.ConstraintComponent):
+        validator = shapes.value(component, SH.nodeValidator)
+        select = shapes.value(validator, SH.select)
+        for parameter in shapes.objects(component, SH.parameter):
+            path = shapes.value(parameter, SH.path)
+            if isinstance(path, URIRef) and str(path) != BKSH + "outcome":
+                queries[path] = (path.split("#")[-1], prefixes + str(select))
+    return queries
+
+
+def _explanations(working: Graph, shapes: Graph) -> dict[tuple[URIRef, URIRef], list[tuple[str, str, URIRef | None]]]:
+    """(patient, check) -> [(status, explanation, record)] from every check's validator."""
+    rows: dict[tuple[URIRef, URIRef], list[tuple[str, str, URIRef | None]]] = {}
+    queries = _validator_queries(shapes)
+    for parameter, (variable, text) in queries.items():
+        for check in set(shapes.objects(None, parameter)):
+            for row in working.query(prepared(text), initBindings={variable: check}):
+                rows.setdefault((row.this, check), []).append((str(row.status), str(row.explanation), row.record))
+    return rows
+
+
+def _evidence(graph: Graph, record: URIRef) -> list[Evidence]:
+    query = prepared(catalogue.get("evidence").text)
+    return [
+        Evidence(str(row.source), None if row.value is None else str(row.value),
+                 None if row.date is None else str(row.date), record)
+        for row in graph.query(query, initBindings={"record": record})
+    ]
+
+
+def patient_id(graph: Graph, patient: URIRef) -> str:
+    """contract.md: the FHIR Patient.id for FHIR input; the patient's IRI for RDF input."""
+    fhir_id = graph.value(patient, BK.fhirId)
+    return str(fhir_id) if fhir_id is not None else str(patient)
+
+
+def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: Iterable[str] = ()) -> Screening:
+    """Screen every patient in ``data`` against the twenty criteria at D = ``as_of``.
+
+    Args:
+        data: patient RDF in the bk: vocabulary (one or many patients).
+        as_of: D, the screening reference date.
+        model: the ontology graph (default: ``ontology/*.ttl``).
+        warnings: warnings from reading the input, carried into the report.
+
+    Returns:
+        The screening: per patient, a verdict and the twenty criterion results.
+    """
+    model = model if model is not None else load_model()
+    shapes = load_shapes()
+    working = PreparedQueryGraph()
+    working += derive(data, model, as_of)
+    conforms, report, _ = pyshacl.validate(
+        DataGraph.from_rdflib(working), shacl_graph=shapes, inference="none", advanced=False, inplace=True,
+    )
+    assert isinstance(report, Graph)
+
+    combined = PreparedQueryGraph()
+    combined += working
+    combined += report
+    for triple in shapes.triples((None, BK.check, None)):
+        combined.add(triple)
+    check_status: dict[tuple[URIRef, URIRef], str] = {}
+    for row in combined.query(prepared(catalogue.get("check-statuses").text)):
+        check_status[(row.patient, row.check)] = str(row.status)
+
+    explained = _explanations(working, shapes)
+    criteria = list(combined.query(prepared(catalogue.get("criteria").text)))
+    all_warnings = list(warnings)
+    for row in combined.query(prepared(catalogue.get("ignored-records").text)):
+        all_warnings.append(f"{row.source} was ignored: {row.reason}.")
+
+    patients: list[PatientResult] = []
+    for patient in sorted(set(working.subjects(RDF.type, BK.Patient)), key=lambda p: patient_id(working, p)):
+        results: list[CriterionResult] = []
+        for crit in criteria:
+            checks = sorted(set(model.objects(crit.criterion, BK.check)))
+            statuses = {check: check_status.get((patient, check), "pass") for check in checks}
+            status = max(statuses.values(), key=STATUS_RANK.__getitem__)
+            sentences: list[str] = []
+            evidence: list[Evidence] = []
+            for check in checks:
+                if status != "pass" and statuses[check] != status:
+                    continue
+                for row_status, sentence, record in explained.get((patient, check), []):
+                    if row_status != statuses[check]:
+                        continue
+                    if sentence not in sentences:
+                        sentences.append(sentence)
+                    if isinstance(record, URIRef) and all(e.record != record for e in evidence):
+                        evidence.extend(_evidence(working, record))
+            results.append(CriterionResult(
+                id=str(crit.id), iri=crit.criterion, kind=str(crit.kind), order=int(crit.order),
+                text=str(crit.text), status=status, explanation=" ".join(sentences), evidence=evidence,
+            ))
+        patients.append(PatientResult(
+            id=patient_id(working, patient), iri=patient,
+            verdict=verdict_of(r.status for r in results), criteria=results,
+        ))
+    return Screening(as_of=as_of, patients=patients, warnings=all_warnings, report_graph=report,
+                     working_graph=working, conforms=bool(conforms))
+
+
+__all__ = ["screen", "Screening", "PatientResult", "CriterionResult", "Evidence", "verdict_of", "Literal"]

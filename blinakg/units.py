@@ -1,0 +1,102 @@
+"""Unit conversion by UCUM, through ucumvert (UCUM parser) and pint.
+
+criteria.md: "quantities — compared after conversion to the criterion's unit by
+UCUM. A result whose unit is missing, not valid UCUM, or not convertible cannot
+be used: the check is *unknown* and the explanation names the unit."
+
+pint works in binary floats; UCUM factors are exact decimals (powers of ten,
+2.54, 60 for U/ukat), so the factor is rounded to 12 significant digits and the
+value itself is multiplied as a ``Decimal``: 90 g/L is exactly 9 g/dL, 0.01 % is
+exactly 0.0001.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+
+class UnitProblem(Exception):
+    """A unit that cannot be used; the message names it."""
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Any:
+    from ucumvert import PintUcumRegistry  # slow to build (~0.3 s): only when needed
+
+    return PintUcumRegistry()
+
+
+@lru_cache(maxsize=512)
+def _parse(code: str) -> Any:
+    try:
+        return _registry().from_ucum(code)
+    except Exception:
+        raise UnitProblem(f"unit '{code}' is not valid UCUM") from None
+
+
+@lru_cache(maxsize=1024)
+def conversion_factor(source: str, target: str) -> Decimal:
+    """Return the exact decimal factor that converts ``source`` units into ``target``.
+
+    Raises:
+        UnitProblem: either unit is not valid UCUM, or they are not commensurable.
+    """
+    if source == target:
+        return Decimal(1)
+    src, dst = _parse(source), _parse(target)
+    try:
+        factor = float((1 * src).to(dst).magnitude)
+    except Exception:
+        raise UnitProblem(f"unit '{source}' cannot be converted to '{target}'") from None
+    return Decimal(format(factor, ".12g"))
+
+
+def is_commensurable(source: str, target: str) -> bool:
+    """True when UCUM can convert ``source`` into ``target``."""
+    try:
+        conversion_factor(source, target)
+    except UnitProblem:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A conversion UCUM cannot make, as the ontology states it (``bk:UnitConversion``):
+    convert to ``from_unit`` by UCUM, then divide by ``divisor``."""
+
+    from_unit: str
+    divisor: Decimal
+
+
+def convert(value: Decimal, unit: str | None, target: str, extra: tuple[Conversion, ...] = ()) -> Decimal:
+    """Convert ``value`` in ``unit`` into ``target``.
+
+    Args:
+        value: the magnitude.
+        unit: its UCUM code (None or empty when the record has none).
+        target: the UCUM code to compare in.
+        extra: model-given conversions tried when UCUM alone cannot convert.
+
+    Raises:
+        UnitProblem: no unit, an invalid unit, or no way to convert.
+    """
+    if unit is None or not unit.strip():
+        raise UnitProblem("the result has no unit")
+    try:
+        return value * conversion_factor(unit, target)
+    except UnitProblem as problem:
+        _parse(unit)  # an invalid unit is named as invalid, not as inconvertible
+        for conversion in extra:
+            if is_commensurable(unit, conversion.from_unit):
+                return value * conversion_factor(unit, conversion.from_unit) / conversion.divisor
+        raise problem
+
+
+def format_decimal(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: 0.800 -> '0.8', 5E+1 -> '50'."""
+    text = format(value.normalize(), "f")
+    return text

@@ -1,0 +1,29 @@
+# id: derive-evidence
+# summary: Decide which records are evidence at D. A record is not evidence when a status of the policy says so (entered-in-error, refuted, cancelled, not-done, not-taken), when it is dated after D, or when its subject is not a patient of the input. Everything else is bk:Evidence.
+# parameters: none (reads bk:asOf of the bk:Screening node)
+PREFIX bk: <https://w3id.org/blinakg/ontology#>
+
+INSERT { ?record bk:ignoredBecause ?why }
+WHERE {
+  ?record bk:subject ?patient .
+  {
+    ?policy bk:noEvidenceStatus ?status .
+    { ?record bk:status ?status } UNION { ?record bk:verificationStatus ?status }
+    BIND (CONCAT("its status is ", ?status) AS ?why)
+  } UNION {
+    ?record bk:daysBeforeAsOf ?days .
+    FILTER (?days < 0)
+    ?screening bk:asOf ?asOf .
+    BIND (CONCAT("it is dated after ", STR(?asOf)) AS ?why)
+  } UNION {
+    FILTER NOT EXISTS { ?patient a bk:Patient }
+    BIND ("its subject is not a patient in the input" AS ?why)
+  }
+} ;
+
+INSERT { ?record a bk:Evidence }
+WHERE {
+  ?record bk:subject ?patient .
+  ?patient a bk:Patient .
+  FILTER NOT EXISTS { ?record bk:ignoredBecause ?why }
+}

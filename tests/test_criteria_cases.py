@@ -1,0 +1,51 @@
+"""Criterion test cases as data: tests/cases/<criterion>/<scenario>/{patient.ttl, expected.json}.
+
+Each case states the status criteria.md gives for the criteria it is about;
+the number of cases is pinned so that a glob cannot shrink the suite silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from blinakg.rdfio import parse_rdf_file
+from blinakg.screen import screen
+
+CASES_DIR = Path(__file__).parent / "cases"
+CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/expected.json"))
+EXPECTED_CASE_COUNT = 226
+
+
+def test_case_count_is_pinned() -> None:
+    assert len(CASES) == EXPECTED_CASE_COUNT
+
+
+def test_every_criterion_has_a_case_per_status_it_can_take() -> None:
+    seen: dict[str, set[str]] = {}
+    for case in CASES:
+        for criterion, status in json.loads((case / "expected.json").read_text())["expect"].items():
+            seen.setdefault(criterion, set()).add(status)
+    statuses_allowed = {
+        **{c: {"pass", "fail", "unknown"} for c in ("I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "E1", "E3")},
+        "E2": {"pass", "fail", "review"},
+        **{c: {"pass", "fail"} for c in ("E4", "E5", "E6", "E7", "E8", "E9", "E10", "E11")},
+        "E12": {"fail", "review"},
+    }
+    assert seen == statuses_allowed
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
+def test_case(case: Path) -> None:
+    expected = json.loads((case / "expected.json").read_text())
+    result = screen(parse_rdf_file(case / "patient.ttl"), dt.date.fromisoformat(expected["as_of"]))
+    assert len(result.patients) == 1
+    by_id = {c.id: c for c in result.patients[0].criteria}
+    got = {criterion: by_id[criterion].status for criterion in expected["expect"]}
+    explanations = {criterion: by_id[criterion].explanation for criterion in expected["expect"]}
+    assert got == expected["expect"], f"{expected['summary']}\n{explanations}"
+    for criterion in expected["expect"]:
+        assert by_id[criterion].explanation, f"{criterion} has no explanation"
