@@ -69,7 +69,7 @@ def _derive_dates(graph: Graph, as_of: dt.date) -> None:
             graph.add((record, BK.onDate, Literal(day)))
             graph.add((record, BK.daysBeforeAsOf, Literal((as_of - day).days)))
         elif literal is not None:
-            graph.add((record, BK.ignoredBecause, Literal(f"its date '{literal}' is not a date")))
+            graph.add((record, BK.ignoredBecause, Literal(f"has a date '{literal}' that is not a date")))
         abatement = graph.value(record, BK.abatement)
         abated = _date_bounds(abatement) if isinstance(abatement, Literal) else None
         if abated:

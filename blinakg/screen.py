@@ -22,7 +22,7 @@ from typing import Iterable
 
 import pyshacl
 from pyshacl.graph_abstraction import DataGraph
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
 from . import catalogue
@@ -42,7 +42,7 @@ class Evidence:
     source: str
     value: str | None
     date: str | None
-    record: URIRef | None = None
+    record: URIRef | BNode | None = None
 
     def as_dict(self) -> dict[str, str]:
         out = {"source": self.source}
@@ -116,9 +116,12 @@ def _validator_queries(shapes: Graph) -> dict[URIRef, tuple[str, str]]:
     return queries
 
 
-def _explanations(working: Graph, shapes: Graph) -> dict[tuple[URIRef, URIRef], list[tuple[str, str, URIRef | None]]]:
+Row = tuple[str, str, "URIRef | BNode | None"]
+
+
+def _explanations(working: Graph, shapes: Graph) -> dict[tuple[URIRef, URIRef], list[Row]]:
     """(patient, check) -> [(status, explanation, record)] from every check's validator."""
-    rows: dict[tuple[URIRef, URIRef], list[tuple[str, str, URIRef | None]]] = {}
+    rows: dict[tuple[URIRef, URIRef], list[Row]] = {}
     queries = _validator_queries(shapes)
     for parameter, (variable, text) in queries.items():
         for check in set(shapes.objects(None, parameter)):
@@ -127,7 +130,7 @@ def _explanations(working: Graph, shapes: Graph) -> dict[tuple[URIRef, URIRef], 
     return rows
 
 
-def _evidence(graph: Graph, record: URIRef) -> list[Evidence]:
+def _evidence(graph: Graph, record: URIRef | BNode) -> list[Evidence]:
     query = prepared(catalogue.get("evidence").text)
     return [
         Evidence(str(row.source), None if row.value is None else str(row.value),
@@ -176,7 +179,7 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
     criteria = list(combined.query(prepared(catalogue.get("criteria").text)))
     all_warnings = list(warnings)
     for row in combined.query(prepared(catalogue.get("ignored-records").text)):
-        all_warnings.append(f"{row.source} was ignored: {row.reason}.")
+        all_warnings.append(f"{row.source} {row.reason} and was ignored.")
 
     patients: list[PatientResult] = []
     for patient in sorted(set(working.subjects(RDF.type, BK.Patient)), key=lambda p: patient_id(working, p)):
@@ -195,7 +198,7 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
                         continue
                     if sentence not in sentences:
                         sentences.append(sentence)
-                    if isinstance(record, URIRef) and all(e.record != record for e in evidence):
+                    if isinstance(record, (URIRef, BNode)) and all(e.record != record for e in evidence):
                         evidence.extend(_evidence(working, record))
             results.append(CriterionResult(
                 id=str(crit.id), iri=crit.criterion, kind=str(crit.kind), order=int(crit.order),

@@ -9,15 +9,15 @@ WHERE {
   {
     ?policy bk:noEvidenceStatus ?status .
     { ?record bk:status ?status } UNION { ?record bk:verificationStatus ?status }
-    BIND (CONCAT("its status is ", ?status) AS ?why)
+    BIND (CONCAT("has status ", ?status) AS ?why)
   } UNION {
     ?record bk:daysBeforeAsOf ?days .
     FILTER (?days < 0)
     ?screening bk:asOf ?asOf .
-    BIND (CONCAT("it is dated after ", STR(?asOf)) AS ?why)
+    BIND (CONCAT("is dated after ", STR(?asOf)) AS ?why)
   } UNION {
     FILTER NOT EXISTS { ?patient a bk:Patient }
-    BIND ("its subject is not a patient in the input" AS ?why)
+    BIND ("refers to a patient that is not in the input" AS ?why)
   }
 } ;
 

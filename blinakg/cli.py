@@ -1,0 +1,105 @@
+"""The ``blinakg`` command line: a thin click layer over the library.
+
+Exit statuses (contract.md): 0 every patient is eligible; 1 at least one
+patient is ineligible or indeterminate; 2 bad input or usage, with one message
+on standard error naming the file and what is wrong, and nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .errors import InputError, UsageError
+
+EXIT_ELIGIBLE, EXIT_NOT_ELIGIBLE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"blinakg: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def terminology_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Shared option: extra Turtle files with site code mappings, added to the model."""
+    return click.option(
+        "--terminology", "terminology", multiple=True, type=click.Path(path_type=Path),
+        help="Extra RDF file with site code systems and mappings (repeatable).",
+    )(func)
+
+
+def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Shared option: write the report to a file instead of standard output."""
+    return click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
+                        help="Write the report here instead of standard output.")(func)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Write all of ``text`` or nothing: a temporary file renamed into place."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    directory = output.parent if str(output.parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError(output, "the output folder does not exist")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="blinakg")
+def main() -> None:
+    """blinakg: screen patients for trial NCT04604691 with OWL, SHACL and SPARQL."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--as-of", "as_of", callback=_parse_date, default=None, metavar="YYYY-MM-DD",
+              help="D, the screening reference date (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@output_option
+@terminology_option
+def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | None,
+             terminology: tuple[Path, ...]) -> None:
+    """Screen the patients in PATHS (FHIR R4 JSON/NDJSON or patient RDF; files or folders)."""
+    from .loader import load_inputs
+    from .model import load_model
+    from .report import RENDERERS
+    from .screen import screen
+
+    try:
+        model = load_model(terminology)
+        inputs = load_inputs(list(paths), model)
+        screening = screen(inputs.graph, as_of, model=model, warnings=inputs.warnings)
+        text = RENDERERS[fmt](screening)
+        write_output(text, output)
+    except (InputError, UsageError) as err:
+        _fail(str(err))
+        return
+    eligible = all(p.verdict == "eligible" for p in screening.patients)
+    sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

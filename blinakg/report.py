@@ -1,0 +1,143 @@
+"""The three report formats of ``blinakg validate`` (contract.md): ``text``,
+``json`` and ``turtle``.
+
+The Turtle report holds the W3C SHACL validation report unchanged plus the
+screening results as RDF, linked to the trial's criterion IRIs::
+
+    <run> a bk:Screening ; bk:asOf "2025-03-01"^^xsd:date .
+    <run/pat-017> a bk:PatientResult ; bk:screening <run> ; bk:patient <patient> ;
+        bk:verdict bk:Ineligible ; bk:result <run/pat-017/I5> .
+    <run/pat-017/I5> a bk:CriterionResult ; bk:criterion trial:I5 ; bk:statusOf bk:Fail ;
+        bk:explanation "..." ; bk:evidence <record> .
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import quote
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, SH, XSD
+
+from .namespaces import BK, RUN, TRIAL
+from .screen import Screening
+
+TRIAL_ID = "NCT04604691"
+STATUS_IRI = {"pass": BK.Pass, "fail": BK.Fail, "unknown": BK.Unknown, "review": BK.Review}
+VERDICT_IRI = {"eligible": BK.Eligible, "ineligible": BK.Ineligible, "indeterminate": BK.Indeterminate}
+
+
+def to_json(screening: Screening) -> dict[str, Any]:
+    """The JSON report of contract.md."""
+    return {
+        "trial": TRIAL_ID,
+        "as_of": screening.as_of.isoformat(),
+        "patients": [
+            {
+                "id": patient.id,
+                "verdict": patient.verdict,
+                "criteria": [
+                    {
+                        "id": c.id,
+                        "kind": c.kind,
+                        "status": c.status,
+                        "text": c.text,
+                        "explanation": c.explanation,
+                        "evidence": [e.as_dict() for e in c.evidence],
+                    }
+                    for c in patient.criteria
+                ],
+            }
+            for patient in screening.patients
+        ],
+        "warnings": screening.warnings,
+    }
+
+
+def render_json(screening: Screening) -> str:
+    return json.dumps(to_json(screening), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_text(screening: Screening) -> str:
+    """A readable summary per patient, criterion by criterion."""
+    lines = [f"{TRIAL_ID} eligibility screening as of {screening.as_of.isoformat()}", ""]
+    for patient in screening.patients:
+        lines.append(f"Patient {patient.id}: {patient.verdict.upper()}")
+        for c in patient.criteria:
+            lines.append(f"  {c.id:<4} {c.status:<8} {c.explanation}")
+            for e in c.evidence:
+                detail = ", ".join(x for x in (e.value, e.date) if x)
+                lines.append(f"{'':15}evidence: {e.source}" + (f" ({detail})" if detail else ""))
+        review = [c.id for c in patient.criteria if c.status == "review"]
+        if review:
+            lines.append(f"  For the investigator to confirm: {', '.join(review)}")
+        lines.append("")
+    counts = {v: sum(p.verdict == v for p in screening.patients) for v in ("eligible", "ineligible", "indeterminate")}
+    lines.append(f"{len(screening.patients)} patient(s): " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+    if screening.warnings:
+        lines.append("")
+        lines.append("Warnings:")
+        lines.extend(f"  - {w}" for w in screening.warnings)
+    return "\n".join(lines) + "\n"
+
+
+def run_iri(screening: Screening) -> URIRef:
+    """A screening run's IRI: its date and a digest of the patients it screened."""
+    digest = hashlib.sha256("\n".join(sorted(str(p.iri) for p in screening.patients)).encode()).hexdigest()[:12]
+    return RUN[f"{screening.as_of.isoformat()}-{digest}"]
+
+
+def to_graph(screening: Screening) -> Graph:
+    """The W3C validation report plus the per-criterion results as RDF."""
+    graph = Graph()
+    graph.bind("bk", str(BK))
+    graph.bind("trial", str(TRIAL))
+    graph.bind("run", str(RUN))
+    graph.bind("sh", str(SH))
+    graph.bind("prov", str(PROV))
+    graph += screening.report_graph
+    run = run_iri(screening)
+    graph.add((run, RDF.type, BK.Screening))
+    graph.add((run, BK.asOf, Literal(screening.as_of.isoformat(), datatype=XSD.date)))
+    graph.add((run, DCTERMS.subject, TRIAL.NCT04604691))
+    for report in screening.report_graph.subjects(RDF.type, SH.ValidationReport):
+        graph.add((run, PROV.generated, report))
+    working = screening.working_graph
+    for patient in screening.patients:
+        node = URIRef(f"{run}/{quote(patient.id, safe='')}")
+        graph.add((node, RDF.type, BK.PatientResult))
+        graph.add((node, BK.screening, run))
+        graph.add((node, BK.patient, patient.iri))
+        graph.add((node, BK.verdict, VERDICT_IRI[patient.verdict]))
+        graph.add((patient.iri, RDF.type, BK.Patient))
+        fhir_id = working.value(patient.iri, BK.fhirId)
+        if fhir_id is not None:
+            graph.add((patient.iri, BK.fhirId, fhir_id))
+        for c in patient.criteria:
+            result = URIRef(f"{node}/{c.id}")
+            graph.add((node, BK.result, result))
+            graph.add((result, RDF.type, BK.CriterionResult))
+            graph.add((result, BK.patient, patient.iri))
+            graph.add((result, BK.criterion, c.iri))
+            graph.add((result, BK.statusOf, STATUS_IRI[c.status]))
+            graph.add((result, BK.explanation, Literal(c.explanation)))
+            for e in c.evidence:
+                if e.record is None:
+                    continue
+                cited = e.record
+                graph.add((result, BK.evidence, cited))
+                for prop in (BK.sourceRecord, BK.valueText, BK.onDate, BK.subject):
+                    for value in working.objects(cited, prop):
+                        graph.add((cited, prop, value))
+                for source in working.objects(cited, BK.derivedFrom):
+                    graph.add((cited, BK.derivedFrom, source))
+    return graph
+
+
+def render_turtle(screening: Screening) -> str:
+    return to_graph(screening).serialize(format="turtle")
+
+
+RENDERERS = {"text": render_text, "json": render_json, "turtle": render_turtle}
