@@ -27,10 +27,11 @@ def _terms_of(path: Path, base: str) -> list[str]:
 
 BK = ClosedNamespace(BK_IRI, _terms_of(ONTOLOGY_DIR / "blinakg.ttl", BK_IRI))
 TRIAL = Namespace("https://w3id.org/blinakg/trial/NCT04604691/")
+TRIAL_IRI = URIRef("https://w3id.org/blinakg/trial/NCT04604691")
 VS = Namespace("https://w3id.org/blinakg/valueset/")
 LOCAL = Namespace("https://w3id.org/blinakg/code/")
 SHAPES = Namespace("https://w3id.org/blinakg/shapes/")
 RUN = Namespace("https://w3id.org/blinakg/run/")
 
-__all__ = ["BK", "TRIAL", "VS", "LOCAL", "SHAPES", "RUN", "OWL", "RDF", "PROJECT_ROOT",
+__all__ = ["BK", "TRIAL", "TRIAL_IRI", "VS", "LOCAL", "SHAPES", "RUN", "OWL", "RDF", "PROJECT_ROOT",
            "ONTOLOGY_DIR", "SHAPES_DIR", "QUERIES_DIR"]

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SH, XSD
 
-from .namespaces import BK, RUN, TRIAL
+from .namespaces import BK, RUN, TRIAL, TRIAL_IRI
 from .screen import Screening
 
 TRIAL_ID = "NCT04604691"
@@ -101,7 +101,7 @@ def to_graph(screening: Screening) -> Graph:
     run = run_iri(screening)
     graph.add((run, RDF.type, BK.Screening))
     graph.add((run, BK.asOf, Literal(screening.as_of.isoformat(), datatype=XSD.date)))
-    graph.add((run, DCTERMS.subject, TRIAL.NCT04604691))
+    graph.add((run, DCTERMS.subject, TRIAL_IRI))
     for report in screening.report_graph.subjects(RDF.type, SH.ValidationReport):
         graph.add((run, PROV.generated, report))
     working = screening.working_graph

@@ -1,0 +1,25 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from blinakg.loader import load_inputs
+from blinakg.model import load_model
+from blinakg.screen import Screening, screen
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_DIR = ROOT.parent / "shared" / "spec"
+EXAMPLES = ROOT / "examples" / "patients"
+AS_OF = dt.date(2025, 3, 1)
+
+
+@pytest.fixture(scope="session")
+def example_screening() -> Screening:
+    """The bundled example patients, screened once at 2025-03-01."""
+    model = load_model()
+    inputs = load_inputs([EXAMPLES], model)
+    return screen(inputs.graph, AS_OF, model=model, warnings=inputs.warnings)
