@@ -87,6 +87,7 @@ class Screening:
     report_graph: Graph
     working_graph: Graph
     conforms: bool
+    data_graph: Graph = field(default_factory=Graph)
 
 
 def verdict_of(statuses: Iterable[str]) -> str:
@@ -209,7 +210,7 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
             verdict=verdict_of(r.status for r in results), criteria=results,
         ))
     return Screening(as_of=as_of, patients=patients, warnings=all_warnings, report_graph=report,
-                     working_graph=working, conforms=bool(conforms))
+                     working_graph=working, conforms=bool(conforms), data_graph=data)
 
 
 __all__ = ["screen", "Screening", "PatientResult", "CriterionResult", "Evidence", "verdict_of", "Literal"]
