@@ -30,6 +30,7 @@ from rdflib.namespace import RDF, SKOS, XSD
 
 from . import catalogue
 from .namespaces import BK, RUN
+from .sparql import prepared_update
 from .units import Conversion, UnitProblem, convert, format_decimal
 
 
@@ -197,12 +198,12 @@ def derive(data: Graph, model: Graph, as_of: dt.date) -> Graph:
     graph.add((screening, RDF.type, BK.Screening))
     graph.add((screening, BK.asOf, Literal(as_of, datatype=XSD.date)))
     _derive_dates(graph, as_of)
-    graph.update(catalogue.get("derive-evidence").text)
-    value_sets = catalogue.get("derive-value-sets").text
+    graph.update(prepared_update(catalogue.get("derive-evidence").text))
+    value_sets = prepared_update(catalogue.get("derive-value-sets").text)
     computed = -1
     while computed != (computed := len(set(graph.subjects(BK.membershipComputed, None)))):
         graph.update(value_sets)
     _derive_quantities(graph)
     for query_id in ("derive-polarity", "derive-active", "derive-patient", "derive-estimates"):
-        graph.update(catalogue.get(query_id).text)
+        graph.update(prepared_update(catalogue.get(query_id).text))
     return graph

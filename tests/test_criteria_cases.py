@@ -2,6 +2,8 @@
 
 Each case states the status criteria.md gives for the criteria it is about;
 the number of cases is pinned so that a glob cannot shrink the suite silently.
+Cases with the same screening date are screened together as one cohort (one
+patient each, distinct IRIs), which also exercises many patients per graph.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
+from rdflib.namespace import RDF
 
+from blinakg.namespaces import BK
 from blinakg.rdfio import parse_rdf_file
-from blinakg.screen import screen
+from blinakg.screen import PatientResult, screen
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/expected.json"))
@@ -38,12 +43,31 @@ def test_every_criterion_has_a_case_per_status_it_can_take() -> None:
     assert seen == statuses_allowed
 
 
+@pytest.fixture(scope="module")
+def screened() -> dict[Path, PatientResult]:
+    """Every case screened, one cohort per screening date; case folder -> its patient's result."""
+    by_date: dict[str, list[Path]] = {}
+    for case in CASES:
+        by_date.setdefault(json.loads((case / "expected.json").read_text())["as_of"], []).append(case)
+    results: dict[Path, PatientResult] = {}
+    for as_of, cases in by_date.items():
+        graph = Graph()
+        owner: dict[str, Path] = {}
+        for case in cases:
+            data = parse_rdf_file(case / "patient.ttl")
+            patients = {str(p) for p in data.subjects(RDF.type, BK.Patient)}
+            assert len(patients) == 1, f"{case}: one patient per case"
+            owner[patients.pop()] = case
+            graph += data
+        for patient in screen(graph, dt.date.fromisoformat(as_of)).patients:
+            results[owner[patient.id]] = patient
+    return results
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
-def test_case(case: Path) -> None:
+def test_case(case: Path, screened: dict[Path, PatientResult]) -> None:
     expected = json.loads((case / "expected.json").read_text())
-    result = screen(parse_rdf_file(case / "patient.ttl"), dt.date.fromisoformat(expected["as_of"]))
-    assert len(result.patients) == 1
-    by_id = {c.id: c for c in result.patients[0].criteria}
+    by_id = {c.id: c for c in screened[case].criteria}
     got = {criterion: by_id[criterion].status for criterion in expected["expect"]}
     explanations = {criterion: by_id[criterion].explanation for criterion in expected["expect"]}
     assert got == expected["expect"], f"{expected['summary']}\n{explanations}"
