@@ -16,7 +16,7 @@ import collections
 from functools import lru_cache
 from typing import Any, Iterable
 
-from rdflib import BNode, Graph, Variable
+from rdflib import BNode, Graph, URIRef, Variable
 from rdflib.plugins.sparql import prepareQuery, prepareUpdate
 from rdflib.plugins.sparql.algebra import _knownTerms
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -25,8 +25,15 @@ from rdflib.plugins.sparql.sparql import Query, Update
 Triple = tuple[Any, Any, Any]
 
 
+# Among patterns with as many unbound variables, one that links a record to its
+# patient selects a handful of records; one that links it to a value set or a
+# date selects that kind of record of every patient. Patient links go first.
+PATIENT_LINKS = frozenset({URIRef("https://w3id.org/blinakg/ontology#subject")})
+
+
 def _reorder(triples: list[Triple], known: frozenset[str]) -> list[Triple]:
-    """rdflib's own greedy ordering (most bound terms first), seeded with ``known``."""
+    """rdflib's own greedy ordering (most bound terms first), seeded with ``known``,
+    preferring patient links among equals."""
     varsknown: set[Any] = {Variable(name) for name in known}
     varscount: dict[Any, int] = collections.defaultdict(int)
     for triple in triples:
@@ -36,7 +43,8 @@ def _reorder(triples: list[Triple], known: frozenset[str]) -> list[Triple]:
     ordered: list[Triple] = []
     rest = list(triples)
     while rest:
-        rest.sort(key=lambda t: (_knownTerms(t, varsknown, varscount), str(t)))
+        rest.sort(key=lambda t: (_knownTerms(t, varsknown, varscount)[0], t[1] not in PATIENT_LINKS,
+                                 _knownTerms(t, varsknown, varscount)[1:], str(t)))
         chosen = rest.pop(0)
         ordered.append(chosen)
         varsknown.update(term for term in chosen if isinstance(term, (Variable, BNode)))
@@ -44,8 +52,20 @@ def _reorder(triples: list[Triple], known: frozenset[str]) -> list[Triple]:
 
 
 def _vars(node: Any) -> frozenset[str]:
-    found = node["_vars"] if isinstance(node, CompValue) and "_vars" in node else None
-    return frozenset(str(v) for v in found) if found else frozenset()
+    """Variables a pattern binds (rdflib's ``_vars`` where translation set it)."""
+    if isinstance(node, CompValue):
+        if "_vars" in node and node["_vars"]:
+            return frozenset(str(v) for v in node["_vars"])
+        found: set[str] = set()
+        if node.name == "BGP":
+            found.update(str(t) for triple in node["triples"] for t in triple if isinstance(t, Variable))
+        if node.name == "Extend":
+            found.add(str(node["var"]))
+        for key in ("p", "p1", "p2"):
+            if key in node:
+                found |= _vars(node[key])
+        return frozenset(found)
+    return frozenset()
 
 
 def _replan(node: Any, known: frozenset[str]) -> None:
@@ -92,8 +112,11 @@ def prepared(text: str, prebound: frozenset[str] = frozenset()) -> Query:
 
 @lru_cache(maxsize=64)
 def prepared_update(text: str) -> Update:
-    """Parse and translate a SPARQL Update once."""
-    return prepareUpdate(text)
+    """Parse, translate and plan a SPARQL Update once."""
+    update = prepareUpdate(text)
+    for operation in update.algebra:
+        _replan(operation, frozenset())
+    return update
 
 
 def run_query(graph: Graph, text: str, bindings: dict[str, Any] | None = None) -> Iterable[Any]:

@@ -25,8 +25,10 @@ WHERE {
   ?den a bk:Evidence ; bk:subject ?patient ; bk:inValueSet ?denSet ; bk:daysBeforeAsOf ?denDays ; bk:onDate ?date .
   FILTER (?denDays <= ?denWindow)
   FILTER NOT EXISTS { ?newerDen a bk:Evidence ; bk:subject ?patient ; bk:inValueSet ?denSet ; bk:daysBeforeAsOf ?d2 . FILTER (?d2 < ?denDays) }
-  ?num a bk:Evidence ; bk:subject ?patient ; bk:inValueSet ?numSet ; bk:daysBeforeAsOf ?numDays .
-  FILTER (?numDays <= ?numWindow)
+  # Joined through the patient; evidence is a filter, not a pattern, so that
+  # the join starts from the patient's records rather than all evidence.
+  ?num bk:subject ?patient ; bk:inValueSet ?numSet ; bk:daysBeforeAsOf ?numDays .
+  FILTER (?numDays <= ?numWindow && EXISTS { ?num a bk:Evidence })
   FILTER NOT EXISTS { ?newerNum a bk:Evidence ; bk:subject ?patient ; bk:inValueSet ?numSet ; bk:daysBeforeAsOf ?n2 . FILTER (?n2 < ?numDays) }
   OPTIONAL { ?num bk:normValue ?numValue }
   OPTIONAL { ?den bk:normValue ?denValue }
