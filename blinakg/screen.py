@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 import pyshacl
 from pyshacl.graph_abstraction import DataGraph
@@ -32,6 +32,33 @@ from .namespaces import BK
 from .sparql import PreparedQueryGraph, prepared
 
 STATUS_RANK = {"pass": 0, "review": 1, "unknown": 2, "fail": 3}
+
+
+def _memoise_pyshacl_sparql_check() -> None:
+    """pySHACL re-checks a SPARQL validator's text (no MINUS, VALUES, SERVICE;
+    nested SELECTs project the pre-bound variables) with backtracking regular
+    expressions once per shape *and focus node*: about 19 ms a check for our
+    validators, more than evaluating them. The verdict depends only on the text
+    and the names of the pre-bound variables, so it is remembered."""
+    from pyshacl.helper.sparql_query_helper import SPARQLQueryHelper
+
+    original = SPARQLQueryHelper.check_invalid_sparql
+    if getattr(original, "_blinakg_memoised", False):
+        return
+    seen: set[tuple[str, bool, tuple[str, ...]]] = set()
+
+    def check(self: Any, sparql_text: str, valuenode: Any = None, extravars: Any = None) -> bool:
+        key = (sparql_text, valuenode is None, tuple(sorted(extravars or ())))
+        if key not in seen:
+            original(self, sparql_text, valuenode=valuenode, extravars=extravars)  # raises when invalid
+            seen.add(key)
+        return True
+
+    check._blinakg_memoised = True  # type: ignore[attr-defined]
+    SPARQLQueryHelper.check_invalid_sparql = check  # type: ignore[method-assign]
+
+
+_memoise_pyshacl_sparql_check()
 BKSH = "https://w3id.org/blinakg/shapes#"
 
 
