@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import click
 
+from .cli_sparql import add_to_store, query, serve, store_options
 from .errors import InputError, UsageError
 
 EXIT_ELIGIBLE, EXIT_NOT_ELIGIBLE, EXIT_BAD_INPUT = 0, 1, 2
@@ -80,8 +81,9 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
 @output_option
 @terminology_option
+@store_options
 def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | None,
-             terminology: tuple[Path, ...]) -> None:
+             terminology: tuple[Path, ...], store_target: Any = None) -> None:
     """Screen the patients in PATHS (FHIR R4 JSON/NDJSON or patient RDF; files or folders)."""
     from .loader import load_inputs
     from .model import load_model
@@ -89,16 +91,24 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | N
     from .screen import screen
 
     try:
+        if output is not None and not (output.parent if str(output.parent) else Path(".")).is_dir():
+            raise InputError(output, "the output folder does not exist")
         model = load_model(terminology)
         inputs = load_inputs(list(paths), model)
         screening = screen(inputs.graph, as_of, model=model, warnings=inputs.warnings)
         text = RENDERERS[fmt](screening)
+        if store_target is not None:
+            add_to_store(store_target, screening, model, inputs.files)
         write_output(text, output)
     except (InputError, UsageError) as err:
         _fail(str(err))
         return
     eligible = all(p.verdict == "eligible" for p in screening.patients)
     sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)
+
+
+main.add_command(query)
+main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,7 +25,8 @@ import calendar
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 from rdflib.namespace import RDF, SKOS, XSD
 
 from . import catalogue
@@ -50,7 +51,7 @@ def _date_bounds(value: Literal) -> tuple[dt.date, dt.date] | None:
         return None
 
 
-def record_date(graph: Graph, record: URIRef | BNode) -> tuple[dt.date | None, Literal | None]:
+def record_date(graph: Graph, record: Node) -> tuple[dt.date | None, Literal | None]:
     """The date a record counts by: period end, else period start, else effective.
 
     A partial date counts by its first day. Returns the date and the literal read.
@@ -96,7 +97,7 @@ def _decimal_literal(value: Decimal) -> Literal:
     return Literal(format_decimal(value), datatype=XSD.decimal)
 
 
-def _quantity_text(graph: Graph, node: URIRef | BNode) -> str | None:
+def _quantity_text(graph: Graph, node: Node) -> str | None:
     value = _decimal(graph.value(node, BK.value))
     if value is None:
         return None
@@ -106,7 +107,7 @@ def _quantity_text(graph: Graph, node: URIRef | BNode) -> str | None:
     return f"{text} {unit}" if unit is not None else f"{text} (no unit)"
 
 
-def _result_text(graph: Graph, record: URIRef | BNode) -> str | None:
+def _result_text(graph: Graph, record: Node) -> str | None:
     quantity = _quantity_text(graph, record)
     if quantity is not None:
         return quantity

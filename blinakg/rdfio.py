@@ -89,9 +89,9 @@ def parse_rdf_file(path: Path) -> Graph:
     except xml.sax.SAXParseException as err:
         raise InputError(path, f"not valid RDF/XML: {err.getMessage()}", err.getLineNumber(), err.getColumnNumber()) from None
     except (ParserError, ValueError, TypeError, KeyError, AttributeError) as err:
-        line = _first_bad_line(path, fmt) if fmt in ("nt", "nquads") else None
+        bad_line = _first_bad_line(path, fmt) if fmt in ("nt", "nquads") else None
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(path, f"not valid {fmt.upper()}: {message}", line) from None
+        raise InputError(path, f"not valid {fmt.upper()}: {message}", bad_line) from None
     if fmt in ("nquads", "trig"):
         merged = Graph()
         for triple in graph.triples((None, None, None)):
@@ -99,12 +99,12 @@ def parse_rdf_file(path: Path) -> Graph:
         graph = merged
     for _, predicate, obj in graph:
         if isinstance(obj, Literal) and obj.ill_typed:
-            line, column = _locate(text, str(obj))
+            found_line, found_column = _locate(text, str(obj))
             raise InputError(
                 path,
                 f"literal \"{obj}\" of {predicate.n3(graph.namespace_manager)} is not a valid "
                 f"{obj.datatype.n3(graph.namespace_manager) if obj.datatype else 'value'}",
-                line,
-                column,
+                found_line,
+                found_column,
             )
     return graph

@@ -29,7 +29,7 @@ from . import catalogue
 from .derive import derive
 from .model import load_model, load_shapes
 from .namespaces import BK
-from .sparql import PreparedQueryGraph, prepared
+from .sparql import PreparedQueryGraph, run_query
 
 STATUS_RANK = {"pass": 0, "review": 1, "unknown": 2, "fail": 3}
 
@@ -147,23 +147,22 @@ def _validator_queries(shapes: Graph) -> dict[URIRef, tuple[str, str]]:
 Row = tuple[str, str, "URIRef | BNode | None"]
 
 
-def _explanations(working: Graph, shapes: Graph) -> dict[tuple[URIRef, URIRef], list[Row]]:
+def _explanations(working: Graph, shapes: Graph) -> dict[tuple[Any, Any], list[Row]]:
     """(patient, check) -> [(status, explanation, record)] from every check's validator."""
-    rows: dict[tuple[URIRef, URIRef], list[Row]] = {}
+    rows: dict[tuple[Any, Any], list[Row]] = {}
     queries = _validator_queries(shapes)
     for parameter, (variable, text) in queries.items():
         for check in set(shapes.objects(None, parameter)):
-            for row in working.query(prepared(text), initBindings={variable: check}):
+            for row in run_query(working, text, {variable: check}):
                 rows.setdefault((row.this, check), []).append((str(row.status), str(row.explanation), row.record))
     return rows
 
 
 def _evidence(graph: Graph, record: URIRef | BNode) -> list[Evidence]:
-    query = prepared(catalogue.get("evidence").text)
     return [
         Evidence(str(row.source), None if row.value is None else str(row.value),
                  None if row.date is None else str(row.date), record)
-        for row in graph.query(query, initBindings={"record": record})
+        for row in run_query(graph, catalogue.get("evidence").text, {"record": record})
     ]
 
 
@@ -199,21 +198,22 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
     combined += report
     for triple in shapes.triples((None, BK.check, None)):
         combined.add(triple)
-    check_status: dict[tuple[URIRef, URIRef], str] = {}
-    for row in combined.query(prepared(catalogue.get("check-statuses").text)):
+    check_status: dict[tuple[Any, Any], str] = {}
+    for row in run_query(combined, catalogue.get("check-statuses").text):
         check_status[(row.patient, row.check)] = str(row.status)
 
     explained = _explanations(working, shapes)
-    criteria = list(combined.query(prepared(catalogue.get("criteria").text)))
+    criteria: list[Any] = list(run_query(combined, catalogue.get("criteria").text))
     all_warnings = list(warnings)
-    for row in combined.query(prepared(catalogue.get("ignored-records").text)):
+    for row in run_query(combined, catalogue.get("ignored-records").text):
         all_warnings.append(f"{row.source} {row.reason} and was ignored.")
 
     patients: list[PatientResult] = []
-    for patient in sorted(set(working.subjects(RDF.type, BK.Patient)), key=lambda p: patient_id(working, p)):
+    patient_iris: list[URIRef] = [p for p in set(working.subjects(RDF.type, BK.Patient)) if isinstance(p, URIRef)]
+    for patient in sorted(patient_iris, key=lambda iri: patient_id(working, iri)):
         results: list[CriterionResult] = []
         for crit in criteria:
-            checks = sorted(set(model.objects(crit.criterion, BK.check)))
+            checks = sorted(set(model.objects(crit.criterion, BK.check)), key=str)
             statuses = {check: check_status.get((patient, check), "pass") for check in checks}
             status = max(statuses.values(), key=STATUS_RANK.__getitem__)
             sentences: list[str] = []

@@ -16,6 +16,7 @@ WHERE {
     ?screening bk:asOf ?asOf .
     BIND (CONCAT("is dated after ", STR(?asOf)) AS ?why)
   } UNION {
+    ?record bk:subject ?patient .
     FILTER NOT EXISTS { ?patient a bk:Patient }
     BIND ("refers to a patient that is not in the input" AS ?why)
   }
