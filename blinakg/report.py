@@ -133,6 +133,11 @@ def to_graph(screening: Screening) -> Graph:
                         graph.add((cited, prop, value))
                 for source in working.objects(cited, BK.derivedFrom):
                     graph.add((cited, BK.derivedFrom, source))
+    for record, reason in working.subject_objects(BK.ignoredBecause):
+        graph.add((record, BK.ignoredBecause, reason))
+        for prop in (BK.sourceRecord, BK.subject):
+            for value in working.objects(record, prop):
+                graph.add((record, prop, value))
     return graph
 
 
