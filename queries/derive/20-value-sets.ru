@@ -7,11 +7,13 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 # Codes a value set includes.
 INSERT { ?code bk:codeInValueSet ?valueSet }
 WHERE {
-  { SELECT DISTINCT ?code WHERE { ?anyRecord bk:code ?code } }
   {
     ?valueSet bk:includesConcept ?top .
     ?code (skos:broader|skos:exactMatch|^skos:exactMatch)* ?top .
+    FILTER EXISTS { ?anyRecord bk:code ?code }
   } UNION {
+    # ?code is bound inside the branch: a FILTER does not see variables bound outside it.
+    { SELECT DISTINCT ?code WHERE { ?anyRecord bk:code ?code } }
     ?valueSet bk:includesCodes ?rule .
     ?rule bk:codeSystem/bk:iriPrefix ?prefix .
     FILTER (STRSTARTS(STR(?code), ?prefix))
@@ -26,11 +28,12 @@ WHERE {
 # Codes a value set excludes.
 INSERT { ?code bk:codeExcludedFrom ?valueSet }
 WHERE {
-  { SELECT DISTINCT ?code WHERE { ?anyRecord bk:code ?code } }
   {
     ?valueSet bk:excludesConcept ?excluded .
     ?code (skos:broader|skos:exactMatch|^skos:exactMatch)* ?excluded .
+    FILTER EXISTS { ?anyRecord bk:code ?code }
   } UNION {
+    { SELECT DISTINCT ?code WHERE { ?anyRecord bk:code ?code } }
     ?valueSet bk:excludesCodes ?rule .
     ?rule bk:codeSystem/bk:iriPrefix ?prefix .
     FILTER (STRSTARTS(STR(?code), ?prefix))
