@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 import pyshacl
 from pyshacl.graph_abstraction import DataGraph
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
 
 from . import catalogue
@@ -240,4 +240,4 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
                      working_graph=working, conforms=bool(conforms), data_graph=data)
 
 
-__all__ = ["screen", "Screening", "PatientResult", "CriterionResult", "Evidence", "verdict_of", "Literal"]
+__all__ = ["screen", "Screening", "PatientResult", "CriterionResult", "Evidence", "verdict_of"]
