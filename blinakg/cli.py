@@ -50,14 +50,19 @@ def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Write the report here instead of standard output.")(func)
 
 
+def require_output_folder(output: Path | None) -> None:
+    """Refuse an output file whose folder does not exist, before any work is done."""
+    if output is not None and not output.parent.is_dir():
+        raise InputError(output, "the output folder does not exist")
+
+
 def write_output(text: str, output: Path | None) -> None:
     """Write all of ``text`` or nothing: a temporary file renamed into place."""
     if output is None:
         sys.stdout.write(text)
         return
-    directory = output.parent if str(output.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(output, "the output folder does not exist")
+    require_output_folder(output)
+    directory = output.parent
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -91,8 +96,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | N
     from .screen import screen
 
     try:
-        if output is not None and not (output.parent if str(output.parent) else Path(".")).is_dir():
-            raise InputError(output, "the output folder does not exist")
+        require_output_folder(output)
         model = load_model(terminology)
         inputs = load_inputs(list(paths), model)
         screening = screen(inputs.graph, as_of, model=model, warnings=inputs.warnings)

@@ -186,26 +186,31 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
     """
     model = model if model is not None else load_model()
     shapes = load_shapes()
-    working = PreparedQueryGraph()
-    working += derive(data, model, as_of)
+    derived = derive(data, model, as_of)
+    # The same triples, seen through a graph that plans queries (rdflib's updates
+    # need a plain Graph, so derive() cannot build this one itself).
+    working = PreparedQueryGraph(store=derived.store, identifier=derived.identifier)
     conforms, report, _ = pyshacl.validate(
         DataGraph.from_rdflib(working), shacl_graph=shapes, inference="none", advanced=False, inplace=True,
     )
     assert isinstance(report, Graph)
 
-    combined = PreparedQueryGraph()
-    combined += working
-    combined += report
+    # Statuses need the report, the shapes' links to their checks and the model
+    # (criterion -> check, status ranks), not the patient data.
+    report_with_model = PreparedQueryGraph()
+    report_with_model += model
+    report_with_model += report
     for triple in shapes.triples((None, BK.check, None)):
-        combined.add(triple)
+        report_with_model.add(triple)
     check_status: dict[tuple[Any, Any], str] = {}
-    for row in run_query(combined, catalogue.get("check-statuses").text):
+    for row in run_query(report_with_model, catalogue.get("check-statuses").text):
         check_status[(row.patient, row.check)] = str(row.status)
 
     explained = _explanations(working, shapes)
-    criteria: list[Any] = list(run_query(combined, catalogue.get("criteria").text))
+    criteria: list[Any] = list(run_query(model, catalogue.get("criteria").text))
+    checks_of = {crit.criterion: sorted(set(model.objects(crit.criterion, BK.check)), key=str) for crit in criteria}
     all_warnings = list(warnings)
-    for row in run_query(combined, catalogue.get("ignored-records").text):
+    for row in run_query(working, catalogue.get("ignored-records").text):
         all_warnings.append(f"{row.source} {row.reason} and was ignored.")
 
     patients: list[PatientResult] = []
@@ -213,7 +218,7 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
     for patient in sorted(patient_iris, key=lambda iri: patient_id(working, iri)):
         results: list[CriterionResult] = []
         for crit in criteria:
-            checks = sorted(set(model.objects(crit.criterion, BK.check)), key=str)
+            checks = checks_of[crit.criterion]
             statuses = {check: check_status.get((patient, check), "pass") for check in checks}
             status = max(statuses.values(), key=STATUS_RANK.__getitem__)
             sentences: list[str] = []
