@@ -1,5 +1,5 @@
 """Benchmark: per-patient cost of the SHACL-SPARQL validators, planned by rdflib
-alone (baseline) vs planned with the pre-bound variables known (blinakg.sparql).
+alone (baseline) vs planned with the pre-bound variables known (blinakg.engine.planner).
 
 Both are measured in the same run, on the same cohort of N copies of the
 eligible example patient, for one patient as pySHACL binds it ($this, the check
@@ -21,11 +21,11 @@ from rdflib import Graph, Literal
 from rdflib.namespace import RDF
 from rdflib.plugins.sparql import prepareQuery
 
-from blinakg.derive import derive
+from blinakg.engine.derive import derive
 from blinakg.model import load_model, load_shapes
 from blinakg.namespaces import BK
-from blinakg.screen import _validator_queries
-from blinakg.sparql import prepared
+from blinakg.engine.screen import _validator_queries
+from blinakg.engine.planner import prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import click
 
-from .cli_sparql import add_to_store, query, serve, store_options
+from .sparql.cli import add_to_store, query, serve, store_options
 from .errors import InputError, UsageError
 
 EXIT_ELIGIBLE, EXIT_NOT_ELIGIBLE, EXIT_BAD_INPUT = 0, 1, 2
@@ -90,10 +90,10 @@ def main() -> None:
 def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | None,
              terminology: tuple[Path, ...], store_target: Any = None) -> None:
     """Screen the patients in PATHS (FHIR R4 JSON/NDJSON or patient RDF; files or folders)."""
-    from .loader import load_inputs
+    from .readers.loader import load_inputs
     from .model import load_model
-    from .report import RENDERERS
-    from .screen import screen
+    from .reports.render import RENDERERS
+    from .engine.screen import screen
 
     try:
         require_output_folder(output)

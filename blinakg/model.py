@@ -13,7 +13,7 @@ from rdflib import Graph
 
 from .errors import InputError
 from .namespaces import ONTOLOGY_DIR, SHAPES_DIR
-from .rdfio import parse_rdf_file
+from .readers.rdfio import parse_rdf_file
 
 
 def _load_dir(folder: Path) -> Graph:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from blinakg.loader import load_inputs
+from blinakg.readers.loader import load_inputs
 from blinakg.model import load_model
-from blinakg.screen import Screening, screen
+from blinakg.engine.screen import Screening, screen
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT.parent / "shared" / "spec"

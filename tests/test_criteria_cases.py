@@ -17,8 +17,8 @@ from rdflib import Graph
 from rdflib.namespace import RDF
 
 from blinakg.namespaces import BK
-from blinakg.rdfio import parse_rdf_file
-from blinakg.screen import PatientResult, screen
+from blinakg.readers.rdfio import parse_rdf_file
+from blinakg.engine.screen import PatientResult, screen
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/expected.json"))

@@ -1,4 +1,4 @@
-"""The FHIR R4 JSON reader (blinakg.fhir): every data element of fhir-input.md,
+"""The FHIR R4 JSON reader (blinakg.readers.fhir): every data element of fhir-input.md,
 every quirk of real exports, and every kind of bad FHIR.
 
 Fixtures live in tests/fhir/: ``elements/`` one file per data element,
@@ -17,7 +17,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from blinakg.errors import InputError
-from blinakg.fhir import FHIR_RESOURCE_IRI, FhirLift, code_iri_table, read_fhir_file
+from blinakg.readers.fhir import FHIR_RESOURCE_IRI, FhirLift, code_iri_table, read_fhir_file
 from blinakg.model import load_model
 from blinakg.namespaces import BK
 

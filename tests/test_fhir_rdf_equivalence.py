@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from blinakg.loader import load_inputs
+from blinakg.readers.loader import load_inputs
 from blinakg.model import load_model
-from blinakg.screen import screen
+from blinakg.engine.screen import screen
 
 from .conftest import AS_OF, EXAMPLES
 

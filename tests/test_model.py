@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from blinakg import catalogue
+from blinakg.sparql import catalogue
 from blinakg.model import load_model, load_shapes
 from blinakg.namespaces import BK, ONTOLOGY_DIR, SHAPES_DIR
 

@@ -17,14 +17,14 @@ from click.testing import CliRunner
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from blinakg import catalogue
-from blinakg import query as q
+from blinakg.sparql import catalogue
+from blinakg.sparql import query as q
 from blinakg.cli import main
 from blinakg.errors import InputError, UsageError
 from blinakg.namespaces import ONTOLOGY_DIR, SHAPES_DIR
-from blinakg.report import render_turtle, run_iri
-from blinakg.screen import Screening
-from blinakg.store import MemoryStore, oxigraph_result, parse_json_results
+from blinakg.reports.render import render_turtle, run_iri
+from blinakg.engine.screen import Screening
+from blinakg.sparql.store import MemoryStore, oxigraph_result, parse_json_results
 
 from .conftest import EXAMPLES
 
@@ -413,8 +413,8 @@ def test_records_ignored_agrees_with_the_engine(tmp_path: Path) -> None:
     from rdflib import Graph
 
     from blinakg.model import load_model
-    from blinakg.rdfio import parse_rdf_file
-    from blinakg.screen import screen
+    from blinakg.readers.rdfio import parse_rdf_file
+    from blinakg.engine.screen import screen
 
     cases = Path(__file__).parent / "cases"
     chosen = ["E1/entered-in-error-extramedullary-passes", "E10/refuted-immunoglobulin-allergy-passes",

@@ -21,13 +21,13 @@ from click.testing import CliRunner
 from rdflib import Graph
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from blinakg import query as q
+from blinakg.sparql import query as q
 from blinakg.cli import main
 from blinakg.model import load_model
-from blinakg.report import run_iri
-from blinakg.screen import Screening
-from blinakg.server import ServerConfig, negotiate
-from blinakg.store import EmbeddedStore, StoreTarget, parse_json_results, record_run
+from blinakg.reports.render import run_iri
+from blinakg.engine.screen import Screening
+from blinakg.sparql.server import ServerConfig, negotiate
+from blinakg.sparql.store import EmbeddedStore, StoreTarget, parse_json_results, record_run
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 2.0

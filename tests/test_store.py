@@ -17,13 +17,13 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from blinakg import query as q
+from blinakg.sparql import query as q
 from blinakg.cli import main
 from blinakg.errors import InputError
 from blinakg.model import load_model
-from blinakg.report import render_turtle, run_iri
-from blinakg.screen import Screening
-from blinakg.store import (MODEL_GRAPH, SHAPES_GRAPH, EmbeddedStore, MemoryStore, StoreTarget, data_graph_iri,
+from blinakg.reports.render import render_turtle, run_iri
+from blinakg.engine.screen import Screening
+from blinakg.sparql.store import (MODEL_GRAPH, SHAPES_GRAPH, EmbeddedStore, MemoryStore, StoreTarget, data_graph_iri,
                            default_store_path, parse_json_results, record_run)
 
 from .conftest import EXAMPLES
@@ -253,7 +253,7 @@ def test_endpoint_options_that_do_not_go_together(tmp_path: Path) -> None:
 
 
 def test_oxigraph_store_terms_round_trip() -> None:
-    from blinakg.store import from_oxigraph, to_oxigraph
+    from blinakg.sparql.store import from_oxigraph, to_oxigraph
     from rdflib import BNode, Literal, URIRef
     from rdflib.namespace import XSD
 

@@ -1,4 +1,4 @@
-"""UCUM conversion (blinakg.units): exact at thresholds, and unusable units named."""
+"""UCUM conversion (blinakg.readers.units): exact at thresholds, and unusable units named."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from blinakg.units import Conversion, UnitProblem, convert, format_decimal
+from blinakg.readers.units import Conversion, UnitProblem, convert, format_decimal
 
 CASES = [
     ("800", "/uL", "10*9/L", "0.8"),

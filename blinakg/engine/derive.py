@@ -29,10 +29,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 from rdflib.namespace import RDF, SKOS, XSD
 
-from . import catalogue
-from .namespaces import BK, RUN
-from .sparql import prepared_update
-from .units import Conversion, UnitProblem, convert, format_decimal
+from ..sparql import catalogue
+from ..namespaces import BK, RUN
+from .planner import prepared_update
+from ..readers.units import Conversion, UnitProblem, convert, format_decimal
 
 
 def _date_bounds(value: Literal) -> tuple[dt.date, dt.date] | None:

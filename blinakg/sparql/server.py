@@ -467,7 +467,7 @@ def serve(config: ServerConfig, announce: Callable[[str], None] | None = None, q
         InputError: no store at ``config.store``, or a run is being added to it.
         UsageError: the address cannot be bound.
     """
-    from .errors import UsageError
+    from ..errors import UsageError
     from .store import EmbeddedStore
 
     lock = EmbeddedStore.reader_lock(config.store)
@@ -482,7 +482,7 @@ def serve(config: ServerConfig, announce: Callable[[str], None] | None = None, q
         try:
             pool = QueryPool(config.store, config.workers)
         except RuntimeError as err:
-            from .errors import InputError
+            from ..errors import InputError
 
             raise InputError(config.store, str(err)) from None
         try:

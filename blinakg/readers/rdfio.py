@@ -15,7 +15,7 @@ from rdflib import ConjunctiveGraph, Graph, Literal
 from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from .errors import InputError
+from ..errors import InputError
 
 RDF_FORMATS: dict[str, str] = {
     ".ttl": "turtle",

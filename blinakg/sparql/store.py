@@ -56,8 +56,8 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 from rdflib.term import Node
 
-from . import __version__
-from .errors import InputError, UsageError
+from .. import __version__
+from ..errors import InputError, UsageError
 from .query import ASK, CONSTRUCT, DESCRIBE, SELECT, QueryResult, check_is_query
 
 GRAPH_BASE = "https://w3id.org/blinakg/graph/"
@@ -105,8 +105,8 @@ def run_graphs(screening: Any, model: Graph, files: Sequence[Path | str] = (),
         files: the input files read.
         created: when the run is added (default: now, UTC).
     """
-    from .model import load_shapes
-    from .report import run_iri, to_graph
+    from ..model import load_shapes
+    from ..reports.render import run_iri, to_graph
 
     run = run_iri(screening)
     results = to_graph(screening)
@@ -503,9 +503,9 @@ class MemoryStore:
     """
 
     def __init__(self, files: Iterable[Path], terminology: tuple[Path, ...] = ()):
-        from .loader import FHIR_SUFFIXES, expand, load_inputs
-        from .model import load_model, load_shapes
-        from .rdfio import parse_rdf_file
+        from ..readers.loader import FHIR_SUFFIXES, expand, load_inputs
+        from ..model import load_model, load_shapes
+        from ..readers.rdfio import parse_rdf_file
 
         self.label = "the files given"
         self.dataset = Dataset(default_union=True)

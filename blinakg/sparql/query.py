@@ -56,8 +56,8 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from . import catalogue
-from .errors import InputError, UsageError
-from .namespaces import QUERIES_DIR
+from ..errors import InputError, UsageError
+from ..namespaces import QUERIES_DIR
 
 #: The folders whose queries ``blinakg query --list`` shows and runs by name.
 LISTED_FOLDERS = ("catalogue", "checks")

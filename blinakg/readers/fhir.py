@@ -39,8 +39,8 @@ from urllib.parse import quote
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from .errors import InputError
-from .namespaces import BK, BK_IRI
+from ..errors import InputError
+from ..namespaces import BK, BK_IRI
 
 __all__ = ["FhirLift", "read_fhir_file", "FHIR_RESOURCE_IRI", "LIFTED_RECORD_TYPES", "code_iri_table"]
 

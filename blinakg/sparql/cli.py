@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 
 if TYPE_CHECKING:  # the store module pulls in rdflib: imported when a command runs
     from .store import Store, StoreTarget
@@ -150,7 +150,7 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
     run; without --store, --endpoint or --data the embedded store at
     $BLINAKG_STORE or .blinakg/store is read.
     """
-    from .cli import write_output
+    from ..cli import write_output
     from .query import bind_parameters, check_syntax, describe_catalogue, parse_params, render, resolve
     from .store import MemoryStore
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from .errors import InputError
-from .namespaces import BK
+from ..errors import InputError
+from ..namespaces import BK
 from .rdfio import RDF_FORMATS, parse_rdf_file
 
 FHIR_SUFFIXES = (".json", ".ndjson")

@@ -21,8 +21,8 @@ from urllib.parse import quote
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SH, XSD
 
-from .namespaces import BK, RUN, TRIAL, TRIAL_IRI
-from .screen import Screening
+from ..namespaces import BK, RUN, TRIAL, TRIAL_IRI
+from ..engine.screen import Screening
 
 TRIAL_ID = "NCT04604691"
 STATUS_IRI = {"pass": BK.Pass, "fail": BK.Fail, "unknown": BK.Unknown, "review": BK.Review}

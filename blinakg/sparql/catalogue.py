@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import InputError
-from .namespaces import QUERIES_DIR
+from ..errors import InputError
+from ..namespaces import QUERIES_DIR
 
 _HEADER = re.compile(r"^#\s*([a-z-]+)\s*:\s*(.*)$")
 

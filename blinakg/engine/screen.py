@@ -25,11 +25,11 @@ from pyshacl.graph_abstraction import DataGraph
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from . import catalogue
+from ..sparql import catalogue
 from .derive import derive
-from .model import load_model, load_shapes
-from .namespaces import BK
-from .sparql import PreparedQueryGraph, run_query
+from ..model import load_model, load_shapes
+from ..namespaces import BK
+from .planner import PreparedQueryGraph, run_query
 
 STATUS_RANK = {"pass": 0, "review": 1, "unknown": 2, "fail": 3}
 

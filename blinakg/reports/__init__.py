@@ -1,0 +1,1 @@
+"""Reports of a screening: text, JSON, Turtle (W3C SHACL report plus per-criterion results)."""

@@ -1,0 +1,1 @@
+"""SPARQL access: the query catalogue, the store (embedded or external), the endpoint and their commands."""
