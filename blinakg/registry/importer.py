@@ -42,7 +42,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 from .. import __version__
 from ..errors import InputError, UsageError
 from ..namespaces import BK, ONTOLOGY_DIR
-from .trial_rdf import content_hash, record_graph
+from .trial_rdf import Triple, as_graph, content_hash, record_graph
 
 GRAPH_BASE = "https://w3id.org/blinakg/graph/"
 TRIAL_GRAPH_BASE = GRAPH_BASE + "trial/"
@@ -74,7 +74,7 @@ class TrialEntry:
     """One trial, read and checked, ready to store."""
 
     nct: str
-    content: Graph
+    content: set[Triple]
     hash: str
     source: str
     source_format: str
@@ -219,10 +219,7 @@ def read_model(source: Source, model: Graph) -> list[TrialEntry]:
                                        + "); put one trial in each file")
     check_definition(graph, source.label)
     nct = trials[0][0]
-    content = Graph()
-    for triple in graph:
-        if triple not in model:
-            content.add(triple)
+    content = {triple for triple in graph if triple not in model}
     return [TrialEntry(nct=nct, content=content, hash=content_hash(content), source=source.label,
                        source_format=TURTLE_FORMAT)]
 
@@ -277,9 +274,9 @@ def read_all(paths: Iterable[Path], builtin: bool = True) -> list[TrialEntry]:
     return entries
 
 
-def provenance(entry: TrialEntry, created: dt.datetime) -> Graph:
+def provenance(entry: TrialEntry, created: dt.datetime) -> set[Triple]:
     """The provenance triples on a trial's graph IRI."""
-    graph = Graph()
+    graph: set[Triple] = set()
     node = entry.graph_iri
     graph.add((node, RDF.type, PROV.Entity))
     graph.add((node, DCTERMS.subject, URIRef(f"https://w3id.org/blinakg/trial/{entry.nct}")))
@@ -366,44 +363,64 @@ def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | Non
     store = target.open(writable=True)
     try:
         summary = plan(entries, stored_hashes(store), target.replace, target.describe())
-        writes: list[tuple[URIRef, Graph]] = []
+        # Contents first, provenance (with the content hash) last: a trial whose
+        # writing was cut short has no hash, so the next import writes it again.
+        contents: list[tuple[URIRef, Iterable[Triple]]] = []
+        provenances: list[tuple[URIRef, Iterable[Triple]]] = []
         todo = set(summary.added) | set(summary.replaced)
         for entry in entries:
             if entry.nct in todo:
-                graph = Graph()
-                graph += entry.content
-                graph += provenance(entry, created)
-                writes.append((entry.graph_iri, graph))
+                contents.append((entry.graph_iri, entry.content))
+                provenances.append((entry.graph_iri, provenance(entry, created)))
         if not _has_graph(store, MODEL_GRAPH):
             from ..model import load_model, load_shapes
 
-            writes.append((MODEL_GRAPH, load_model()))
+            contents.append((MODEL_GRAPH, load_model()))
             if not _has_graph(store, SHAPES_GRAPH):
-                writes.append((SHAPES_GRAPH, load_shapes()))
+                contents.append((SHAPES_GRAPH, load_shapes()))
         if isinstance(store, EmbeddedStore):
-            _write_embedded(store, writes)
+            _write_embedded(store, contents, provenances)
         elif isinstance(store, RemoteStore):
-            for name, graph in writes:
+            extra = dict(provenances)
+            for name, triples in contents:
+                graph = as_graph(triples)
+                for triple in extra.get(name, ()):
+                    graph.add(triple)
                 store.put_graph(name, graph)
     finally:
         store.close()
     return summary
 
 
-def _write_embedded(store: Any, writes: list[tuple[URIRef, Graph]]) -> None:
-    """Replace the named graphs in one transaction (pyoxigraph ``extend``)."""
+def _write_embedded(store: Any, contents: list[tuple[URIRef, Iterable[Triple]]],
+                    provenances: list[tuple[URIRef, Iterable[Triple]]]) -> None:
+    """Replace the named graphs: contents bulk-loaded, then the provenance in one transaction."""
     import pyoxigraph as ox
 
     from ..sparql.store import to_oxigraph
 
-    try:
-        for name, _ in writes:
-            store.store.remove_graph(ox.NamedNode(str(name)))
-        quads = []
-        for name, graph in writes:
+    cache: dict[Any, Any] = {}
+
+    def term(node: Any) -> Any:
+        if isinstance(node, URIRef):
+            found = cache.get(node)
+            if found is None:
+                found = cache[node] = ox.NamedNode(str(node))
+            return found
+        return to_oxigraph(node)
+
+    def quads(batch: list[tuple[URIRef, Iterable[Triple]]]) -> list[Any]:
+        out = []
+        for name, triples in batch:
             graph_name = ox.NamedNode(str(name))
-            quads.extend(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name) for s, p, o in graph)
-        store.store.extend(quads)
+            out.extend(ox.Quad(term(s), term(p), term(o), graph_name) for s, p, o in triples)
+        return out
+
+    try:
+        for name, _ in contents:
+            store.store.remove_graph(ox.NamedNode(str(name)))
+        store.store.bulk_extend(quads(contents))
+        store.store.extend(quads(provenances))
         store.store.flush()
     except OSError as err:
         raise InputError(store.path, f"cannot write to the store ({err})") from None

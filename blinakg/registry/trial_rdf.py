@@ -22,9 +22,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from typing import Iterable, Protocol
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from ..namespaces import BK
 from .eligibility import EXCLUSION, INCLUSION, split_criteria
@@ -36,6 +38,24 @@ ORG_BASE = "https://w3id.org/blinakg/org/"
 MESH_SCHEME = URIRef("https://w3id.org/blinakg/mesh")
 NLM_MESH = "http://id.nlm.nih.gov/mesh/"
 SCHEMA = Namespace("http://schema.org/")
+
+
+Triple = tuple[Node, Node, Node]
+
+
+class TripleSink(Protocol):
+    """Where triples go: an rdflib ``Graph`` or a plain ``set`` (several times faster to fill)."""
+
+    def add(self, triple: Triple, /) -> object:
+        """Add one triple."""
+
+
+def as_graph(triples: Iterable[Triple]) -> Graph:
+    """A set of triples as an rdflib graph."""
+    graph = Graph()
+    for triple in triples:
+        graph.add(triple)
+    return graph
 
 
 def trial_iri(nct: str) -> URIRef:
@@ -59,7 +79,7 @@ def org_iri(name: str) -> URIRef:
     return URIRef(ORG_BASE + slug(name))
 
 
-def add_organisation(graph: Graph, name: str) -> URIRef:
+def add_organisation(graph: TripleSink, name: str) -> URIRef:
     """Add a sponsor's node (type, label) and return it."""
     node = org_iri(name)
     graph.add((node, RDF.type, BK.Organisation))
@@ -68,7 +88,7 @@ def add_organisation(graph: Graph, name: str) -> URIRef:
     return node
 
 
-def add_mesh(graph: Graph, term: str, mesh_id: str | None = None) -> URIRef:
+def add_mesh(graph: TripleSink, term: str, mesh_id: str | None = None) -> URIRef:
     """Add a MeSH term's concept node (type, label, scheme, NLM IRI when known) and return it."""
     node = mesh_iri(term)
     graph.add((node, RDF.type, SKOS.Concept))
@@ -80,13 +100,13 @@ def add_mesh(graph: Graph, term: str, mesh_id: str | None = None) -> URIRef:
     return node
 
 
-def _date(graph: Graph, subject: URIRef, predicate: URIRef, text: str | None) -> None:
+def _date(graph: TripleSink, subject: URIRef, predicate: URIRef, text: str | None) -> None:
     parsed = iso_date(text)
     if parsed is not None:
         graph.add((subject, predicate, Literal(parsed[0], datatype=XSD[parsed[1]])))
 
 
-def add_age_and_sex_checks(graph: Graph, trial: URIRef, minimum: str | None, maximum: str | None,
+def add_age_and_sex_checks(graph: TripleSink, trial: URIRef, minimum: str | None, maximum: str | None,
                            sex: str | None) -> None:
     """The registered age range and sex as checks on the trial (bk:registeredCheck).
 
@@ -113,7 +133,7 @@ def add_age_and_sex_checks(graph: Graph, trial: URIRef, minimum: str | None, max
         graph.add((check, BK.requiredGender, Literal(sex.lower())))
 
 
-def add_criteria(graph: Graph, trial: URIRef, text: str, wrapped: bool) -> int:
+def add_criteria(graph: TripleSink, trial: URIRef, text: str, wrapped: bool) -> int:
     """The eligibility text as section and criterion nodes; returns how many criteria."""
     items = split_criteria(text, wrapped)
     nodes = {item.order: URIRef(f"{trial}/{item.identifier}") for item in items}
@@ -139,9 +159,9 @@ def add_criteria(graph: Graph, trial: URIRef, text: str, wrapped: bool) -> int:
     return criteria
 
 
-def record_graph(record: StudyRecord) -> Graph:
+def record_graph(record: StudyRecord) -> set[Triple]:
     """The trial graph's content for one study record (provenance is added on import)."""
-    graph = Graph()
+    graph: set[Triple] = set()
     trial = trial_iri(record.nct_id)
     graph.add((trial, RDF.type, BK.ClinicalTrial))
     graph.add((trial, RDF.type, SCHEMA.MedicalTrial))
@@ -190,12 +210,11 @@ def record_graph(record: StudyRecord) -> Graph:
     return graph
 
 
-def content_hash(graph: Graph) -> str:
-    """``sha256:`` of the graph's sorted N-Triples: the same content gives the same hash."""
-    lines = sorted(line for line in graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
-                   if line.strip())
+def content_hash(triples: Iterable[Triple]) -> str:
+    """``sha256:`` of the triples' sorted N-Triples-like lines: the same content gives the same hash."""
+    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in triples)
     return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 __all__ = ["trial_iri", "mesh_iri", "org_iri", "slug", "record_graph", "content_hash", "add_criteria",
-           "add_age_and_sex_checks", "add_mesh", "add_organisation", "TRIAL_BASE", "SCHEMA"]
+           "add_age_and_sex_checks", "add_mesh", "add_organisation", "TRIAL_BASE", "SCHEMA", "Triple", "as_graph"]
