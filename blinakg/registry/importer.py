@@ -154,25 +154,23 @@ def collect(paths: Iterable[Path]) -> list[Source]:
                            and p.suffix.lower() in RECORD_SUFFIXES + MODEL_SUFFIXES + (".zip",))
             if not found:
                 raise InputError(path, "the folder holds no study record (.xml, .json), trial model (.ttl) or .zip")
-            sources.extend(_file_sources(p) for p in found)
+            for found_path in found:
+                sources.extend(_file_sources(found_path))
             continue
         if not path.exists():
             raise InputError(path, "no such file or folder")
-        sources.append(_file_sources(path))
-    flat: list[Source] = []
-    for item in sources:
-        flat.extend(item if isinstance(item, list) else [item])
-    return flat
+        sources.extend(_file_sources(path))
+    return sources
 
 
-def _file_sources(path: Path) -> Source | list[Source]:
+def _file_sources(path: Path) -> list[Source]:
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return _zip_sources(path)
     if suffix not in RECORD_SUFFIXES + MODEL_SUFFIXES:
         raise InputError(path, "not a study record or trial model: expected ClinicalTrials.gov XML (.xml), "
                                "API v2 JSON (.json), a Turtle trial model (.ttl) or a .zip of them")
-    return Source(label=str(path), suffix=suffix, data=_read(path), path=path)
+    return [Source(label=str(path), suffix=suffix, data=_read(path), path=path)]
 
 
 # ---------------------------------------------------------------------------
@@ -410,7 +408,7 @@ def _write_embedded(store: Any, contents: list[tuple[URIRef, Iterable[Triple]]],
         return to_oxigraph(node)
 
     def quads(batch: list[tuple[URIRef, Iterable[Triple]]]) -> list[Any]:
-        out = []
+        out: list[Any] = []
         for name, triples in batch:
             graph_name = ox.NamedNode(str(name))
             out.extend(ox.Quad(term(s), term(p), term(o), graph_name) for s, p, o in triples)
