@@ -22,7 +22,7 @@ from blinakg.engine.screen import PatientResult, screen
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/expected.json"))
-EXPECTED_CASE_COUNT = 226
+EXPECTED_CASE_COUNT = 260
 
 
 def test_case_count_is_pinned() -> None:

@@ -17,7 +17,6 @@ the evidence.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import pyshacl
@@ -30,8 +29,9 @@ from .derive import derive
 from ..model import load_model, load_shapes
 from ..namespaces import BK
 from .planner import PreparedQueryGraph, run_query
+from .results import (CheckResult, CriterionResult, Evidence, PatientResult, Screening, STATUS_RANK,
+                      verdict_of, worst)
 
-STATUS_RANK = {"pass": 0, "review": 1, "unknown": 2, "fail": 3}
 
 
 def _memoise_pyshacl_sparql_check() -> None:
@@ -60,71 +60,6 @@ def _memoise_pyshacl_sparql_check() -> None:
 
 _memoise_pyshacl_sparql_check()
 BKSH = "https://w3id.org/blinakg/shapes#"
-
-
-@dataclass
-class Evidence:
-    """A record a status rests on."""
-
-    source: str
-    value: str | None
-    date: str | None
-    record: URIRef | BNode | None = None
-
-    def as_dict(self) -> dict[str, str]:
-        out = {"source": self.source}
-        if self.value is not None:
-            out["value"] = self.value
-        if self.date is not None:
-            out["date"] = self.date
-        return out
-
-
-@dataclass
-class CriterionResult:
-    """One patient's status on one criterion."""
-
-    id: str
-    iri: URIRef
-    kind: str
-    order: int
-    text: str
-    status: str
-    explanation: str
-    evidence: list[Evidence] = field(default_factory=list)
-
-
-@dataclass
-class PatientResult:
-    """One patient's verdict and the twenty criteria."""
-
-    id: str
-    iri: URIRef
-    verdict: str
-    criteria: list[CriterionResult]
-
-
-@dataclass
-class Screening:
-    """Everything one screening run produced."""
-
-    as_of: dt.date
-    patients: list[PatientResult]
-    warnings: list[str]
-    report_graph: Graph
-    working_graph: Graph
-    conforms: bool
-    data_graph: Graph = field(default_factory=Graph)
-
-
-def verdict_of(statuses: Iterable[str]) -> str:
-    """criteria.md: any criterion fail -> ineligible; else any unknown -> indeterminate; else eligible."""
-    found = set(statuses)
-    if "fail" in found:
-        return "ineligible"
-    if "unknown" in found:
-        return "indeterminate"
-    return "eligible"
 
 
 def _validator_queries(shapes: Graph) -> dict[URIRef, tuple[str, str]]:
@@ -208,7 +143,9 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
 
     explained = _explanations(working, shapes)
     criteria: list[Any] = list(run_query(model, catalogue.get("criteria").text))
-    checks_of = {crit.criterion: sorted(set(model.objects(crit.criterion, BK.check)), key=str) for crit in criteria}
+    checks_of: dict[Any, list[URIRef]] = {
+        crit.criterion: sorted({c for c in model.objects(crit.criterion, BK.check) if isinstance(c, URIRef)}, key=str)
+        for crit in criteria}
     all_warnings = list(warnings)
     for row in run_query(working, catalogue.get("ignored-records").text):
         all_warnings.append(f"{row.source} {row.reason} and was ignored.")
@@ -220,22 +157,36 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
         for crit in criteria:
             checks = checks_of[crit.criterion]
             statuses = {check: check_status.get((patient, check), "pass") for check in checks}
-            status = max(statuses.values(), key=STATUS_RANK.__getitem__)
-            sentences: list[str] = []
-            evidence: list[Evidence] = []
+            status = worst(statuses.values())
+            check_results: list[CheckResult] = []
+            sentences_of: dict[Any, list[str]] = {}
             for check in checks:
-                if status != "pass" and statuses[check] != status:
-                    continue
+                check_sentences: list[str] = []
+                check_evidence: list[Evidence] = []
                 for row_status, sentence, record in explained.get((patient, check), []):
                     if row_status != statuses[check]:
                         continue
+                    if sentence not in check_sentences:
+                        check_sentences.append(sentence)
+                    if isinstance(record, (URIRef, BNode)) and all(e.record != record for e in check_evidence):
+                        check_evidence.extend(_evidence(working, record))
+                sentences_of[check] = check_sentences
+                check_results.append(CheckResult(check, statuses[check], " ".join(check_sentences), check_evidence))
+            sentences: list[str] = []
+            evidence: list[Evidence] = []
+            for result in check_results:
+                if status != "pass" and result.status != status:
+                    continue
+                for sentence in sentences_of[result.iri]:
                     if sentence not in sentences:
                         sentences.append(sentence)
-                    if isinstance(record, (URIRef, BNode)) and all(e.record != record for e in evidence):
-                        evidence.extend(_evidence(working, record))
+                for item in result.evidence:
+                    if all(e.record != item.record for e in evidence):
+                        evidence.append(item)
             results.append(CriterionResult(
                 id=str(crit.id), iri=crit.criterion, kind=str(crit.kind), order=int(crit.order),
                 text=str(crit.text), status=status, explanation=" ".join(sentences), evidence=evidence,
+                checks=check_results,
             ))
         patients.append(PatientResult(
             id=patient_id(working, patient), iri=patient,
@@ -245,4 +196,4 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
                      working_graph=working, conforms=bool(conforms), data_graph=data)
 
 
-__all__ = ["screen", "Screening", "PatientResult", "CriterionResult", "Evidence", "verdict_of"]
+__all__ = ["screen", "Screening", "PatientResult", "CriterionResult", "CheckResult", "Evidence", "verdict_of"]

@@ -22,7 +22,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SH, XSD
 
 from ..namespaces import BK, RUN, TRIAL, TRIAL_IRI
-from ..engine.screen import Screening
+from ..engine.results import Screening
 
 TRIAL_ID = "NCT04604691"
 STATUS_IRI = {"pass": BK.Pass, "fail": BK.Fail, "unknown": BK.Unknown, "review": BK.Review}
