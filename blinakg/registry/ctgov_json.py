@@ -150,6 +150,8 @@ def parse_json(data: bytes, label: str) -> list[StudyRecord]:
         raise InputError(label, "the file is not UTF-8 text") from None
     except json.JSONDecodeError as err:
         raise InputError(label, f"not valid JSON: {err.msg}", err.lineno, err.colno) from None
+    except RecursionError:
+        raise InputError(label, "not a study record: JSON nested too deeply") from None
     if is_study(document):
         return [study_record(document, label)]
     if isinstance(document, dict) and isinstance(document.get("studies"), list):

@@ -36,13 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from .. import __version__
 from ..errors import InputError, UsageError
 from ..namespaces import BK, ONTOLOGY_DIR
-from .trial_rdf import Triple, as_graph, content_hash, record_graph
+from .trial_rdf import Triple, as_graph, content_hash, record_graph, trial_iri
 
 GRAPH_BASE = "https://w3id.org/blinakg/graph/"
 TRIAL_GRAPH_BASE = GRAPH_BASE + "trial/"
@@ -51,6 +51,7 @@ BUILTIN_DIR = ONTOLOGY_DIR / "registry"
 RECORD_SUFFIXES = (".xml", ".json")
 MODEL_SUFFIXES = (".ttl",)
 MAX_MEMBER_BYTES = 64 << 20
+MAX_ZIP_BYTES = 1 << 30
 TURTLE_FORMAT = "Turtle trial model"
 
 
@@ -74,6 +75,7 @@ class TrialEntry:
     """One trial, read and checked, ready to store."""
 
     nct: str
+    trial: URIRef
     content: set[Triple]
     hash: str
     source: str
@@ -112,6 +114,7 @@ def _read(path: Path) -> bytes:
 def _zip_sources(path: Path) -> list[Source]:
     """The records and models in a .zip (folders, dot files and other files passed over)."""
     sources: list[Source] = []
+    total = 0
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
@@ -129,6 +132,10 @@ def _zip_sources(path: Path) -> list[Source]:
                     data = handle.read(MAX_MEMBER_BYTES + 1)
                 if len(data) > MAX_MEMBER_BYTES:
                     raise InputError(label, f"larger than {MAX_MEMBER_BYTES >> 20} MiB unpacked; not a study record")
+                total += len(data)
+                if total > MAX_ZIP_BYTES:
+                    raise InputError(path, f"holds more than {MAX_ZIP_BYTES >> 30} GiB of records unpacked; "
+                                           "import it in parts")
                 sources.append(Source(label=label, suffix=suffix, data=data))
     except zipfile.BadZipFile as err:
         raise InputError(path, f"not a readable .zip ({err})") from None
@@ -216,9 +223,17 @@ def read_model(source: Source, model: Graph) -> list[TrialEntry]:
         raise InputError(source.label, "defines several trials (" + ", ".join(n for n, _ in trials)
                                        + "); put one trial in each file")
     check_definition(graph, source.label)
-    nct = trials[0][0]
+    nct, trial = trials[0]
     content = {triple for triple in graph if triple not in model}
-    return [TrialEntry(nct=nct, content=content, hash=content_hash(content), source=source.label,
+    if any(isinstance(term, BNode) for triple in content for term in triple):
+        # Blank node labels differ at every parse: canonical labels keep the hash stable, and
+        # skolem IRIs under the trial's graph keep two trials' blank nodes apart in a store.
+        from rdflib.compare import to_canonical_graph
+
+        base = f"{trial_graph_iri(nct)}/genid/"
+        content = {tuple(URIRef(base + str(t)) if isinstance(t, BNode) else t for t in triple)  # type: ignore[misc]
+                   for triple in to_canonical_graph(as_graph(content))}
+    return [TrialEntry(nct=nct, trial=trial, content=content, hash=content_hash(content), source=source.label,
                        source_format=TURTLE_FORMAT)]
 
 
@@ -242,7 +257,7 @@ def read_source(source: Source, model: Graph) -> list[TrialEntry]:
     entries = []
     for record in records:
         content = record_graph(record)
-        entries.append(TrialEntry(nct=record.nct_id, content=content, hash=content_hash(content),
+        entries.append(TrialEntry(nct=record.nct_id, trial=trial_iri(record.nct_id), content=content, hash=content_hash(content),
                                   source=source.label, source_format=record.source_format,
                                   record_date=record.record_date))
     return entries
@@ -277,7 +292,7 @@ def provenance(entry: TrialEntry, created: dt.datetime) -> set[Triple]:
     graph: set[Triple] = set()
     node = entry.graph_iri
     graph.add((node, RDF.type, PROV.Entity))
-    graph.add((node, DCTERMS.subject, URIRef(f"https://w3id.org/blinakg/trial/{entry.nct}")))
+    graph.add((node, DCTERMS.subject, entry.trial))
     graph.add((node, DCTERMS.source, Literal(entry.source)))
     graph.add((node, BK.sourceFormat, Literal(entry.source_format)))
     if entry.record_date is not None:

@@ -226,3 +226,36 @@ def test_options_that_do_not_go_together(tmp_path: Path) -> None:
     assert code == 2 and "--graph-store" in err
     code, _, err = run("registry", "import", str(DATA / "xml"), "--store", str(tmp_path), "--endpoint", "http://x/q")
     assert code == 2 and "not both" in err
+
+
+def test_a_model_with_blank_nodes_is_unchanged_when_imported_again(tmp_path: Path) -> None:
+    model = tmp_path / "NCT99999904.ttl"
+    model.write_text((DATA / "models" / "NCT99999902.ttl").read_text(encoding="utf-8")
+                     .replace("NCT99999902", "NCT99999904")
+                     .replace('bk:overallStatus "Recruiting" ;',
+                              'bk:overallStatus "Recruiting" ; rdfs:seeAlso [ rdfs:label "a note"@en ] ;')
+                     .replace("@prefix bk:", "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n@prefix bk:"),
+                     encoding="utf-8")
+    store = tmp_path / "store"
+    code, _, err = run("registry", "import", str(model), "--store", str(store))
+    assert code == 0, err
+    code, _, err = run("registry", "import", str(model), "--store", str(store))
+    assert code == 0 and "0 added, 0 replaced, 2 unchanged" in err, err
+    assert any("/graph/trial/NCT99999904/genid/" in q[2] for q in quads(store))
+
+
+def test_a_model_whose_trial_iri_is_its_own(tmp_path: Path) -> None:
+    model = tmp_path / "own.ttl"
+    model.write_text((DATA / "models" / "NCT99999902.ttl").read_text(encoding="utf-8")
+                     .replace("<https://w3id.org/blinakg/trial/NCT99999902>", "<https://example.org/trials/synthetic>"),
+                     encoding="utf-8")
+    store = tmp_path / "store"
+    assert run("registry", "import", str(model), "--store", str(store))[0] == 0
+    assert "NCT99999902" in {t["trial"] for t in listed(store)}
+
+
+def test_deeply_nested_json_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100000 + "]" * 100000, encoding="utf-8")
+    code, _, err = run("registry", "import", str(path), "--store", str(tmp_path / "store"))
+    assert code == 2 and "deep.json" in err and "Traceback" not in err
