@@ -50,6 +50,7 @@ class Item:
         parent: the ``order`` of the enclosing item (criterion or section), or ``None``.
         indent: the column the item starts at.
         identifier: ``I3``, ``E2.1``, ``C4`` for criteria; ``S1`` for sections.
+        numbered: the text starts with a numbered or lettered label (``1.``, ``a)``).
     """
 
     order: int
