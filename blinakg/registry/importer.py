@@ -25,7 +25,9 @@ page); ``prov:wasAttributedTo`` (blinakg).
 
 Every input is read and checked before the store is touched, so bad input adds
 nothing. NCT04604691's registration facts (``ontology/registry/*.ttl``) are
-added to every store written, so the trial blinakg computes is always listed.
+added to every store written, so the trial blinakg computes is always listed;
+being blinakg's own, they are replaced without ``--replace`` when a newer
+blinakg states them otherwise.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class TrialEntry:
     source: str
     source_format: str
     record_date: dt.date | None = None
+    builtin: bool = False
 
     @property
     def graph_iri(self) -> URIRef:
@@ -283,6 +286,7 @@ def read_all(paths: Iterable[Path], builtin: bool = True) -> list[TrialEntry]:
         for path in sorted(BUILTIN_DIR.glob("*.ttl")):
             for entry in read_source(Source(label=str(path), suffix=".ttl", data=b"", path=path), model):
                 if entry.nct not in seen:
+                    entry.builtin = True
                     entries.append(entry)
     return entries
 
@@ -344,7 +348,8 @@ def plan(entries: list[TrialEntry], hashes: dict[str, str], replace: bool, label
             summary.unchanged.append(entry.nct)
         else:
             summary.replaced.append(entry.nct)
-            changed.append(entry)
+            if not entry.builtin:  # blinakg's own entries follow the installed version
+                changed.append(entry)
     if changed and not replace:
         shown = ", ".join(f"{e.nct} (from {e.source})" for e in changed[:5])
         more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""

@@ -259,3 +259,20 @@ def test_deeply_nested_json_is_bad_input(tmp_path: Path) -> None:
     path.write_text("[" * 100000 + "]" * 100000, encoding="utf-8")
     code, _, err = run("registry", "import", str(path), "--store", str(tmp_path / "store"))
     assert code == 2 and "deep.json" in err and "Traceback" not in err
+
+
+def test_blinakgs_own_entry_follows_the_installed_version(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from blinakg.registry import importer
+
+    store = tmp_path / "store"
+    assert run("registry", "import", str(DATA / "xml" / "NCT00077493.xml"), "--store", str(store))[0] == 0
+    builtin = tmp_path / "builtin"
+    builtin.mkdir()
+    (builtin / "NCT04604691.ttl").write_text(
+        (importer.BUILTIN_DIR / "NCT04604691.ttl").read_text(encoding="utf-8")
+        .replace('"Not yet recruiting"', '"Recruiting"'), encoding="utf-8")
+    monkeypatch.setattr(importer, "BUILTIN_DIR", builtin)
+    code, _, err = run("registry", "import", str(DATA / "xml" / "NCT00077493.xml"), "--store", str(store))
+    assert code == 0 and "0 added, 1 replaced, 1 unchanged" in err, err
+    assert {t["trial"]: t["status"] for t in listed(store)}["NCT04604691"] == "Recruiting"
