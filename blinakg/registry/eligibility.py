@@ -33,6 +33,8 @@ INCLUSION, EXCLUSION, UNSTATED = "inclusion", "exclusion", "unstated"
 
 _BULLET = re.compile(r"^([-*•])\s+")
 _NUMBERED = re.compile(r"^(\(?(\d{1,3}|[A-Za-z]|[ivxIVX]{1,5})[.)])\s+")
+_SAYS_INCLUSION = re.compile(r"\binclu(sion|ded?)\b", re.IGNORECASE)  # "Inclusion Criteria:", "... will be included:"
+_SAYS_EXCLUSION = re.compile(r"\bexclu(sion|ded?)\b", re.IGNORECASE)
 _SHORT_HEADER = 60
 _LONG_HEADER = 160
 
@@ -83,9 +85,12 @@ def _blocks(text: str, wrapped: bool) -> list[tuple[int, list[str]]]:
 
 
 def _header_kind(text: str, current: str) -> str:
-    """The kind a header sets: inclusion or exclusion when it says so (not both), else unchanged."""
-    lower = text.lower()
-    says_in, says_ex = "inclusion" in lower, "exclusion" in lower
+    """The kind a header sets: inclusion or exclusion when it says so (not both), else unchanged.
+
+    "Says so": the words inclusion / included / include, exclusion / excluded / exclude.
+    """
+    says_in = bool(_SAYS_INCLUSION.search(text))
+    says_ex = bool(_SAYS_EXCLUSION.search(text))
     if says_in and not says_ex:
         return INCLUSION
     if says_ex and not says_in:
