@@ -276,3 +276,12 @@ def test_blinakgs_own_entry_follows_the_installed_version(tmp_path: Path,
     code, _, err = run("registry", "import", str(DATA / "xml" / "NCT00077493.xml"), "--store", str(store))
     assert code == 0 and "0 added, 1 replaced, 1 unchanged" in err, err
     assert {t["trial"]: t["status"] for t in listed(store)}["NCT04604691"] == "Recruiting"
+
+
+def test_the_default_store_is_the_one_validate_and_query_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BLINAKG_STORE", raising=False)
+    code, _, err = run("registry", "import", str(DATA / "xml" / "NCT00077493.xml"))
+    assert code == 0 and "registry .blinakg/store: 2 added" in err, err
+    code, out, err = run("query", "registry-trials", "--format", "csv")
+    assert code == 0 and "NCT00077493" in out and "NCT04604691" in out

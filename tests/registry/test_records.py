@@ -149,6 +149,9 @@ def test_registered_ages(text: str | None, expected: tuple[str, int] | None) -> 
     (b"<clinical_study><id_info>", "not well-formed XML"),
     (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "http://127.0.0.1:9/x">]><clinical_study>&e;</clinical_study>',
      "refused"),
+    (b'<!DOCTYPE c [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+     b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><clinical_study>&c;</clinical_study>', "refused"),
+    (b'<!DOCTYPE clinical_study SYSTEM "http://127.0.0.1:9/public.dtd"><clinical_study/>', "refused"),
 ])
 def test_bad_xml_records(data: bytes, message: str) -> None:
     with pytest.raises(InputError, match=message) as caught:
