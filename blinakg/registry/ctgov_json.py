@@ -104,6 +104,7 @@ def study_record(study: dict[str, Any], label: str) -> StudyRecord:
         if record_date is not None:
             break
     criteria = eligibility.get("eligibilityCriteria")
+    conditions_module = _dict(protocol.get("conditionsModule"))
     return StudyRecord(
         nct_id=nct,
         source_format=FORMAT,
@@ -123,7 +124,7 @@ def study_record(study: dict[str, Any], label: str) -> StudyRecord:
         completion_date_type=_words(_str(completion.get("type"))),
         enrollment=count if isinstance(count, int) and not isinstance(count, bool) else None,
         enrollment_type=_words(_str(enrollment.get("type"))),
-        conditions=[c for c in (_str(x) for x in _list(_dict(protocol.get("conditionsModule")).get("conditions"))) if c],
+        conditions=[c for c in (_str(x) for x in _list(conditions_module.get("conditions"))) if c],
         condition_mesh=_meshes(derived.get("conditionBrowseModule")),
         interventions=[Intervention(type=_words(_str(_dict(i).get("type")), _TYPES) or "",
                                     name=_str(_dict(i).get("name")) or "")

@@ -74,7 +74,8 @@ def check_definition(graph: Graph, label: str | Path) -> None:
             continue
         message = report.value(result, SH.resultMessage)
         path = report.value(result, SH.resultPath)
-        text = str(message) if isinstance(message, Literal) else f"fails {report.value(result, SH.sourceConstraintComponent)}"
+        component = report.value(result, SH.sourceConstraintComponent)
+        text = str(message) if isinstance(message, Literal) else f"fails {component}"
         if path is not None and message is None:
             text += f" on {_name(path)}"
         problems.append((_name(focus), text))

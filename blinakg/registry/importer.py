@@ -260,9 +260,9 @@ def read_source(source: Source, model: Graph) -> list[TrialEntry]:
     entries = []
     for record in records:
         content = record_graph(record)
-        entries.append(TrialEntry(nct=record.nct_id, trial=trial_iri(record.nct_id), content=content, hash=content_hash(content),
-                                  source=source.label, source_format=record.source_format,
-                                  record_date=record.record_date))
+        entries.append(TrialEntry(nct=record.nct_id, trial=trial_iri(record.nct_id), content=content,
+                                  hash=content_hash(content), source=source.label,
+                                  source_format=record.source_format, record_date=record.record_date))
     return entries
 
 
