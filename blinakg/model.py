@@ -2,6 +2,12 @@
 
 Every Turtle file in ``ontology/`` is part of the model, so a site adds its own
 code mappings by dropping a Turtle file there (or passing ``--terminology``).
+
+The other computable trials (issue 10) are ``ontology/trials/*.ttl``: loaded
+only when screening against several trials (``load_model(trials=True)``), so
+that a run without ``--trial`` reads exactly NCT04604691's model. Their shapes,
+and NCT04604691's in that mode, are generated from the checks by
+``queries/shapes/generate-shapes.rq`` (:func:`generated_shapes`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from rdflib import Graph
 
 from .errors import InputError
 from .namespaces import ONTOLOGY_DIR, SHAPES_DIR
+
+TRIALS_DIR = ONTOLOGY_DIR / "trials"
 from .readers.rdfio import parse_rdf_file
 
 
@@ -33,17 +41,25 @@ def _shapes() -> Graph:
     return _load_dir(SHAPES_DIR)
 
 
-def load_model(extra: tuple[Path, ...] = ()) -> Graph:
+@lru_cache(maxsize=1)
+def _trials() -> Graph:
+    return _load_dir(TRIALS_DIR)
+
+
+def load_model(extra: tuple[Path, ...] = (), trials: bool = False) -> Graph:
     """Return a fresh copy of the ontology graph, plus any extra terminology files.
 
     Args:
         extra: Turtle (or other RDF) files with site-specific code mappings.
+        trials: add the other computable trials (``ontology/trials/*.ttl``).
 
     Raises:
         InputError: an extra file cannot be parsed.
     """
     graph = Graph()
     graph += _ontology()
+    if trials:
+        graph += _trials()
     for path in extra:
         if not path.is_file():
             raise InputError(path, "terminology file not found")
@@ -55,4 +71,15 @@ def load_shapes() -> Graph:
     """Return a fresh copy of the shapes graph."""
     graph = Graph()
     graph += _shapes()
+    return graph
+
+
+def generated_shapes(model: Graph) -> Graph:
+    """The components of ``shapes/components.ttl`` plus the node shapes generated
+    from every check of every trial in ``model`` (``generate-shapes``)."""
+    from .sparql import catalogue
+
+    graph = parse_rdf_file(SHAPES_DIR / "components.ttl")
+    for triple in model.query(catalogue.get("generate-shapes").text):
+        graph.add(triple)  # type: ignore[arg-type]
     return graph

@@ -19,7 +19,8 @@ from ..namespaces import BK, BK_IRI
 from ..sparql import catalogue
 from .evaluate import Evaluation, Row, ignored_records
 from .oxistore import select, to_rdflib
-from .results import CheckResult, CriterionResult, Evidence, PatientResult, ReportRow, verdict_of, worst
+from .results import (CheckResult, CriterionResult, Evidence, PatientResult, ReportRow, TrialResult, verdict_of,
+                      worst)
 from .shapes import CheckPlan
 
 Triple = tuple[Any, Any, Any]
@@ -35,6 +36,7 @@ class Criterion:
     order: int
     text: str
     checks: tuple[URIRef, ...]
+    trial: str = "NCT04604691"
 
 
 @dataclass
@@ -50,14 +52,20 @@ class ChunkResult:
     data: str = ""  # the chunk's patient data as N-Triples, when kept
 
 
-def trial_criteria(model: Graph) -> list[Criterion]:
-    """The trial's criteria in registered order, each with its checks."""
+def trial_criteria(model: Graph, trials: list[str] | None = None) -> list[Criterion]:
+    """The criteria in registered order, each with its checks: of every trial in
+    the model, or of ``trials`` only (in that order)."""
     from .planner import run_query
 
     criteria = []
     for row in run_query(model, catalogue.get("criteria").text):
         checks = tuple(sorted((c for c in model.objects(row.criterion, BK.check) if isinstance(c, URIRef)), key=str))
-        criteria.append(Criterion(row.criterion, str(row.id), str(row.kind), int(row.order), str(row.text), checks))
+        trial = str(row.trial) if row.trial is not None else "NCT04604691"
+        criteria.append(Criterion(row.criterion, str(row.id), str(row.kind), int(row.order), str(row.text), checks,
+                                  trial))
+    if trials is not None:
+        rank = {trial: i for i, trial in enumerate(trials)}
+        criteria = sorted((c for c in criteria if c.trial in rank), key=lambda c: (rank[c.trial], c.order))
     return criteria
 
 
@@ -108,7 +116,7 @@ def _record_triples(store: ox.Store, cited: set[Any]) -> list[Triple]:
 
 
 def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], criteria: list[Criterion],
-             keep_records: bool = False) -> ChunkResult:
+             keep_records: bool = False, by_trial: bool = False) -> ChunkResult:
     """Per patient: twenty criteria with status, explanation, evidence and per-check results."""
     evidence_of = _evidence(store)
     plan_of = {plan.check: plan for plan in plans}
@@ -146,7 +154,13 @@ def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], cr
             cited.update(e.record for e in cited_evidence)
             results.append(CriterionResult(criterion.id, criterion.iri, criterion.kind, criterion.order, criterion.text,
                                            status, " ".join(explanation), cited_evidence, checks))
-        patients.append(PatientResult(patient_id, iri, verdict_of(r.status for r in results), results))
+        patient = PatientResult(patient_id, iri, verdict_of(r.status for r in results), results)
+        if by_trial:
+            # Several trials (contract.md, "Several trials"): a verdict per trial, on that trial's criteria.
+            for trial in dict.fromkeys(c.trial for c in criteria):
+                own = [r for c, r in zip(criteria, results) if c.trial == trial]
+                patient.trials.append(TrialResult(trial, verdict_of(r.status for r in own), own))
+        patients.append(patient)
     report_rows = []
     for (patient, check), bucket in evaluation.rows.items():
         plan = plan_of[check]

@@ -63,14 +63,29 @@ class CriterionResult:
 
 
 @dataclass
+class TrialResult:
+    """One patient's verdict on one trial, on that trial's criteria (screening against several trials)."""
+
+    trial: str
+    verdict: str
+    criteria: list[CriterionResult]
+
+
+@dataclass
 class PatientResult:
-    """One patient's verdict and the twenty criteria."""
+    """One patient's verdict and the twenty criteria.
+
+    Screened against several trials, ``trials`` holds a verdict per trial;
+    ``criteria`` then holds every trial's criteria and ``verdict`` is eligible
+    only when the patient is eligible for every one of them.
+    """
 
     id: str
     iri: URIRef
     verdict: str
     criteria: list[CriterionResult]
     earliest_eligible_date: dt.date | None = None
+    trials: list[TrialResult] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,7 @@ class Screening:
     data_graph: Graph = field(default_factory=Graph)
     engine: str = "fast"
     files: list[str] = field(default_factory=list)
+    trials: list[str] = field(default_factory=list)  # the trials screened against, when several (--trial)
 
     @property
     def conforms(self) -> bool:

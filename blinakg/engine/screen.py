@@ -23,7 +23,8 @@ from typing import Iterable, Iterator
 
 from rdflib import Graph
 
-from ..model import load_model, load_shapes
+from ..model import generated_shapes, load_model, load_shapes
+from ..namespaces import BK
 from ..readers.cohort import ChunkInput, Cohort, lift_chunk, nt_line, read_cohort
 from ..readers.fhir import code_iri_table
 from ..readers.relevance import Relevance
@@ -53,6 +54,7 @@ class Settings:
     files: list[Path]
     keep_records: bool
     keep_data: bool
+    trials: list[str] | None = None
 
 
 _settings: Settings | None = None  # set in each worker (and in the parent for in-process runs)
@@ -77,7 +79,8 @@ def _screen_chunk(chunk: ChunkInput) -> ChunkResult:
         evaluation = reference_rows(store, settings.plans, _shapes)
     else:
         evaluation = cohort_rows(store, settings.plans)
-    result = assemble(store, evaluation, settings.plans, settings.criteria, keep_records=settings.keep_records)
+    result = assemble(store, evaluation, settings.plans, settings.criteria, keep_records=settings.keep_records,
+                      by_trial=settings.trials is not None)
     result.warnings = warnings
     result.passed_over = dict(passed)
     if settings.keep_data:
@@ -160,19 +163,38 @@ def _merge(results: list[ChunkResult], cohort_warnings: Iterable[tuple[int, int,
     if settings.keep_data:
         data.parse(data="".join(r.data for r in results), format="nt")
     return Screening(as_of=settings.as_of, patients=patients, warnings=warnings, report_rows=rows, records=records,
-                     data_graph=data, engine=settings.engine, files=[str(f) for f in settings.files])
+                     data_graph=data, engine=settings.engine, files=[str(f) for f in settings.files],
+                     trials=list(settings.trials or []))
+
+
+def computable_trials(model: Graph) -> list[str]:
+    """The NCT IDs of the trials of the model that have criteria, NCT04604691 first, then in ID order."""
+    found = {c.trial for c in trial_criteria(model)}
+    return sorted(found, key=lambda t: (t != "NCT04604691", t))
 
 
 def _settings_for(model: Graph, as_of: dt.date, engine: str, files: list[Path], keep_records: bool,
-                  keep_data: bool, relevance: Relevance | None) -> Settings:
+                  keep_data: bool, relevance: Relevance | None, shapes: Graph | None = None,
+                  trials: list[str] | None = None) -> Settings:
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    shapes = load_shapes()
+    if shapes is None:
+        shapes = load_shapes() if trials is None else generated_shapes(model)
+    criteria = trial_criteria(model, trials)
+    if trials is not None:
+        # Only the selected trials' shapes: one derivation, every selected check evaluated once.
+        wanted = {check for c in criteria for check in c.checks}
+        unwanted = {node for node, check in shapes.subject_objects(BK.check) if check not in wanted}
+        selected = Graph()
+        for triple in shapes:
+            if triple[0] not in unwanted:
+                selected.add(triple)
+        shapes = selected
     plans = compile_shapes(shapes) if engine == "fast" else compile_reference(shapes)
     return Settings(as_of=as_of, engine=engine, model_nt=graph_to_ntriples(model),
                     shapes_nt=graph_to_ntriples(shapes) if engine == "pyshacl" else b"",
-                    codes=code_iri_table(model), relevance=relevance, plans=plans, criteria=trial_criteria(model),
-                    files=files, keep_records=keep_records, keep_data=keep_data)
+                    codes=code_iri_table(model), relevance=relevance, plans=plans, criteria=criteria,
+                    files=files, keep_records=keep_records, keep_data=keep_data, trials=trials)
 
 
 def compile_reference(shapes: Graph) -> list[CheckPlan]:
@@ -183,7 +205,7 @@ def compile_reference(shapes: Graph) -> list[CheckPlan]:
 
 def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, engine: str = "fast",
                  jobs: int | None = None, chunk_size: int = DEFAULT_CHUNK, quiet: bool = True,
-                 keep_records: bool = True, keep_data: bool = False) -> Screening:
+                 keep_records: bool = True, keep_data: bool = False, trials: list[str] | None = None) -> Screening:
     """Screen every patient in the files and folders ``paths`` (contract.md, ``blinakg validate``).
 
     Args:
@@ -196,20 +218,22 @@ def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, 
         quiet: no progress bar.
         keep_records: keep the cited records for the Turtle report.
         keep_data: keep the patient data (for storing the run).
+        trials: screen against these trials of the model, a verdict each (contract.md,
+            "Several trials"); the model must then hold them (``load_model(trials=True)``).
 
     Raises:
         InputError: unreadable input, or no patient at all.
     """
-    model = model if model is not None else load_model()
+    model = model if model is not None else load_model(trials=trials is not None)
     relevance = Relevance(model)
     cohort: Cohort = read_cohort(list(paths), model, relevance)
-    settings = _settings_for(model, as_of, engine, cohort.files, keep_records, keep_data, relevance)
+    settings = _settings_for(model, as_of, engine, cohort.files, keep_records, keep_data, relevance, trials=trials)
     results = _run(cohort.chunks(chunk_size), settings, jobs or default_jobs(), len(cohort.patients), quiet)
     return _merge(results, cohort.warnings, cohort.passed_over, settings)
 
 
 def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: Iterable[str] = (),
-           engine: str = "fast") -> Screening:
+           engine: str = "fast", shapes: Graph | None = None, trials: list[str] | None = None) -> Screening:
     """Screen every patient of one patient graph (the library entry point).
 
     Args:
@@ -218,13 +242,16 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
         model: the ontology graph (default: ``ontology/*.ttl``).
         warnings: warnings from reading the input, carried into the report.
         engine: ``fast`` or ``pyshacl``.
+        shapes: the shapes graph (default: ``shapes/*.ttl``, or those generated from
+            the model's checks when ``trials`` is given).
+        trials: screen against these trials of the model, a verdict each.
     """
-    model = model if model is not None else load_model()
-    settings = _settings_for(model, as_of, engine, [], True, True, None)
+    model = model if model is not None else load_model(trials=trials is not None)
+    settings = _settings_for(model, as_of, engine, [], True, True, None, shapes=shapes, trials=trials)
     chunk = ChunkInput(0, 0, {}, "".join(nt_line(t) for t in data))
     results = _run(iter([chunk]), settings, 1, 0, True)
     return _merge(results, [(-1, i, w) for i, w in enumerate(warnings)], Counter(), settings)
 
 
-__all__ = ["screen", "screen_paths", "Screening", "PatientResult", "CriterionResult", "CheckResult", "Evidence",
+__all__ = ["screen", "screen_paths", "computable_trials", "Screening", "PatientResult", "CriterionResult", "CheckResult", "Evidence",
            "ReportRow", "verdict_of", "ENGINES"]
