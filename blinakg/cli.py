@@ -92,17 +92,24 @@ def main() -> None:
 @click.option("--chunk-size", "chunk_size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Patients screened together in one worker. The report does not depend on it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--trial", "trial", multiple=True, metavar="ID",
+              help="Screen against this trial (repeatable), or 'all': every computable trial, and the registry's "
+                   "text-only trials listed as not computable. Without it: NCT04604691 alone.")
 @output_option
 @terminology_option
 @store_options
 def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, jobs: int | None, chunk_size: int,
-             quiet: bool, output: Path | None, terminology: tuple[Path, ...], store_target: Any = None) -> None:
+             quiet: bool, trial: tuple[str, ...], output: Path | None, terminology: tuple[Path, ...],
+             store_target: Any = None) -> None:
     """Screen the patients in PATHS (FHIR R4 JSON/NDJSON or patient RDF; files or folders)."""
     from .engine.screen import screen_paths
     from .engine.shapes import ShapesError
     from .model import load_model
     from .reports.render import RENDERERS
 
+    if trial:
+        _validate_trials(paths, as_of, fmt, engine, jobs, chunk_size, quiet, trial, output, terminology, store_target)
+        return
     try:
         require_output_folder(output)
         model = load_model(terminology)
@@ -120,6 +127,39 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
         _fail(f"shapes: {err}")
         return
     eligible = all(p.verdict == "eligible" for p in screening.patients)
+    sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)
+
+
+def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, jobs: int | None,
+                     chunk_size: int, quiet: bool, trial: tuple[str, ...], output: Path | None,
+                     terminology: tuple[Path, ...], store_target: Any) -> None:
+    """``validate --trial``: one load and one derivation, every selected trial's checks evaluated on it."""
+    from .engine.screen import screen_paths
+    from .engine.shapes import ShapesError
+    from .model import load_model
+    from .reports.render import render_trials_json, render_trials_text
+    from .trials import registry_trials, select
+
+    try:
+        if store_target is not None:
+            raise UsageError("--trial does not add runs to a store yet; leave out --store/--endpoint")
+        if fmt not in ("text", "json"):
+            raise UsageError(f"--format {fmt} with --trial: only text and json report several trials")
+        require_output_folder(output)
+        model = load_model(terminology, trials=True)
+        catalogue = select(trial, model, registry_trials(None))
+        computable = [t["trial"] for t in catalogue if t["computable"]]
+        screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
+                                 quiet=quiet, keep_records=False, trials=computable)
+        render = render_trials_json if fmt == "json" else render_trials_text
+        write_output(render(screening, catalogue), output)
+    except (InputError, UsageError) as err:
+        _fail(str(err))
+        return
+    except ShapesError as err:
+        _fail(f"shapes: {err}")
+        return
+    eligible = all(t.verdict == "eligible" for p in screening.patients for t in p.trials)
     sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)
 
 

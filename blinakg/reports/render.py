@@ -60,6 +60,76 @@ def render_json(screening: Screening) -> str:
     return json.dumps(to_json(screening), indent=2, ensure_ascii=False) + "\n"
 
 
+# ---------------------------------------------------------------------------
+#  Several trials (contract.md, "Several trials"; issue 10)
+# ---------------------------------------------------------------------------
+
+def _criterion_json(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "kind": c.kind, "status": c.status, "text": c.text, "explanation": c.explanation,
+            "evidence": [e.as_dict() for e in c.evidence]}
+
+
+def trials_json(screening: Screening, catalogue: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON report of a screening against several trials.
+
+    Args:
+        catalogue: every trial the report lists, in order, as ``{"trial", "title", "computable"}``;
+            each patient gets an entry for every computable one.
+    """
+    return {
+        "as_of": screening.as_of.isoformat(),
+        "trials": catalogue,
+        "patients": [
+            {"id": patient.id,
+             "trials": [{"trial": t.trial, "verdict": t.verdict, "criteria": [_criterion_json(c) for c in t.criteria]}
+                        for t in patient.trials]}
+            for patient in screening.patients
+        ],
+        "warnings": screening.warnings,
+    }
+
+
+def render_trials_json(screening: Screening, catalogue: list[dict[str, Any]]) -> str:
+    return json.dumps(trials_json(screening, catalogue), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_trials_text(screening: Screening, catalogue: list[dict[str, Any]]) -> str:
+    """A patient x trial matrix: per cell the verdict and the counts of fail, unknown and review."""
+    computable = [t["trial"] for t in catalogue if t["computable"]]
+    lines = [f"Eligibility screening against {len(computable)} trial(s) as of {screening.as_of.isoformat()}", ""]
+    lines.append("Each cell: verdict (fail/unknown/review: how many criteria have that status).")
+    lines.append("")
+    cells: list[list[str]] = []
+    for patient in screening.patients:
+        row = [patient.id]
+        by_trial = {t.trial: t for t in patient.trials}
+        for trial in computable:
+            result = by_trial[trial]
+            counts = [sum(c.status == s for c in result.criteria) for s in ("fail", "unknown", "review")]
+            row.append(f"{result.verdict} ({'/'.join(str(n) for n in counts)})")
+        cells.append(row)
+    header = ["patient", *computable]
+    widths = [max(len(r[i]) for r in [header, *cells]) for i in range(len(header))]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    lines.extend("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells)
+    lines.append("")
+    for trial in computable:
+        verdicts = [t.verdict for p in screening.patients for t in p.trials if t.trial == trial]
+        counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("eligible", "ineligible", "indeterminate"))
+        title = next(t["title"] for t in catalogue if t["trial"] == trial)
+        lines.append(f"{trial}: {counts}" + (f" ({title})" if title else ""))
+    text_only = [t for t in catalogue if not t["computable"]]
+    if text_only:
+        lines.append("")
+        lines.append(f"Not computable (text only in the registry): {len(text_only)} trial(s)")
+        lines.extend(f"  - {t['trial']}" + (f": {t['title']}" if t["title"] else "") for t in text_only)
+    if screening.warnings:
+        lines.append("")
+        lines.append("Warnings:")
+        lines.extend(f"  - {w}" for w in screening.warnings)
+    return "\n".join(lines) + "\n"
+
+
 def render_text(screening: Screening) -> str:
     """A readable summary per patient, criterion by criterion."""
     lines = [f"{TRIAL_ID} eligibility screening as of {screening.as_of.isoformat()}", ""]
