@@ -1,0 +1,117 @@
+"""Criterion cases of the other computable trials (issue 10), as data:
+tests/trials/<NCT>/<criterion>/<scenario>/{patient.ttl, expected.json}.
+
+``expected.json`` names the trial, D, the statuses expected for the criteria
+the case is about and, optionally, words the explanation must contain. The
+count is pinned; every computable criterion has a case for each status it can
+take (checked against the statuses its checks can report), and one case per
+trial covers the criteria no check can compute (review). All cases are
+screened together with the fast engine, against every trial at once (one
+load, one derivation); a subset is re-screened with pySHACL and must agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import RDF
+
+from blinakg.engine.results import Screening
+from blinakg.engine.screen import computable_trials, screen
+from blinakg.model import load_model
+from blinakg.namespaces import BK
+from blinakg.readers.rdfio import parse_rdf_file
+from blinakg.reports.render import trials_json
+
+CASES_DIR = Path(__file__).parent / "trials"
+CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/*/expected.json"))
+EXPECTED_CASE_COUNT = 137
+OTHER_TRIALS = ["NCT00077493", "NCT00098839", "NCT01700946", "NCT02101853", "NCT06607419"]
+
+
+def _expected(case: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((case / "expected.json").read_text(encoding="utf-8"))
+
+
+def test_case_count_is_pinned() -> None:
+    assert len(CASES) == EXPECTED_CASE_COUNT
+
+
+@pytest.fixture(scope="module")
+def model() -> Graph:
+    return load_model(trials=True)
+
+
+def test_the_model_holds_five_more_computable_trials(model: Graph) -> None:
+    assert computable_trials(model) == ["NCT04604691", *OTHER_TRIALS]
+
+
+def _screen(cases: list[Path], model: Graph, engine: str) -> tuple[Screening, dict[str, Path]]:
+    graph = Graph()
+    owner: dict[str, Path] = {}
+    for case in cases:
+        data = parse_rdf_file(case / "patient.ttl")
+        patients = {str(p) for p in data.subjects(RDF.type, BK.Patient)}
+        assert len(patients) == 1, f"{case}: one patient per case"
+        owner[patients.pop()] = case
+        graph += data
+    as_of = {_expected(case)["as_of"] for case in cases}
+    assert len(as_of) == 1
+    return screen(graph, dt.date.fromisoformat(as_of.pop()), model=model, engine=engine,
+                  trials=computable_trials(model)), owner
+
+
+@pytest.fixture(scope="module")
+def screened(model: Graph) -> dict[Path, dict[str, dict[str, tuple[str, str]]]]:
+    """case -> trial -> criterion -> (status, explanation)."""
+    screening, owner = _screen(CASES, model, "fast")
+    return {owner[p.id]: {t.trial: {c.id: (c.status, c.explanation) for c in t.criteria} for t in p.trials}
+            for p in screening.patients}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[str(c.relative_to(CASES_DIR)) for c in CASES])
+def test_case(case: Path, screened: dict[Path, dict[str, dict[str, tuple[str, str]]]]) -> None:
+    expected = _expected(case)
+    results = screened[case][expected["trial"]]
+    got = {criterion: results[criterion][0] for criterion in expected["expect"]}
+    explanations = {criterion: results[criterion][1] for criterion in expected["expect"]}
+    assert got == expected["expect"], f"{expected['summary']}\n{explanations}"
+    for criterion in expected["expect"]:
+        assert results[criterion][1], f"{criterion} has no explanation"
+    for criterion, words in expected.get("explanation_contains", {}).items():
+        assert words in results[criterion][1], results[criterion][1]
+
+
+def test_every_criterion_has_a_case_per_status_its_checks_can_report(model: Graph) -> None:
+    """Statuses a criterion can take: pass (unless a check always reports review) and
+    every status its checks' shapes report; each needs a case."""
+    from blinakg.engine.assemble import trial_criteria
+    from blinakg.engine.shapes import compile_shapes
+    from blinakg.model import generated_shapes
+
+    outcomes = {plan.check: set(plan.outcomes) for plan in compile_shapes(generated_shapes(model))}
+    seen: dict[tuple[str, str], set[str]] = {}
+    for case in CASES:
+        expected = _expected(case)
+        for criterion, status in expected["expect"].items():
+            seen.setdefault((expected["trial"], criterion), set()).add(status)
+    for criterion in trial_criteria(model, OTHER_TRIALS):
+        possible = set().union(*(outcomes.get(check, set()) for check in criterion.checks))
+        always_review = any((check, RDF.type, BK.InvestigatorJudgementCheck) in model for check in criterion.checks)
+        if not always_review:
+            possible.add("pass")
+        assert seen.get((criterion.trial, criterion.id), set()) == possible, (criterion.trial, criterion.id)
+
+
+def test_the_reference_engine_agrees_on_a_subset(model: Graph) -> None:
+    """pySHACL on every fifth case: the same report (it costs about 0.5 s a patient)."""
+    subset = CASES[::5]
+    fast, _ = _screen(subset, model, "fast")
+    reference, _ = _screen(subset, model, "pyshacl")
+    catalogue = [{"trial": t, "title": None, "computable": True} for t in computable_trials(model)]
+    assert trials_json(fast, catalogue) == trials_json(reference, catalogue)
+    assert fast.report_rows == reference.report_rows
