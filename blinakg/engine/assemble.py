@@ -154,13 +154,13 @@ def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], cr
             cited.update(e.record for e in cited_evidence)
             results.append(CriterionResult(criterion.id, criterion.iri, criterion.kind, criterion.order, criterion.text,
                                            status, " ".join(explanation), cited_evidence, checks))
-        patient = PatientResult(patient_id, iri, verdict_of(r.status for r in results), results)
+        result = PatientResult(patient_id, iri, verdict_of(r.status for r in results), results)
         if by_trial:
             # Several trials (contract.md, "Several trials"): a verdict per trial, on that trial's criteria.
             for trial in dict.fromkeys(c.trial for c in criteria):
                 own = [r for c, r in zip(criteria, results) if c.trial == trial]
-                patient.trials.append(TrialResult(trial, verdict_of(r.status for r in own), own))
-        patients.append(patient)
+                result.trials.append(TrialResult(trial, verdict_of(r.status for r in own), own))
+        patients.append(result)
     report_rows = []
     for (patient, check), bucket in evaluation.rows.items():
         plan = plan_of[check]

@@ -105,8 +105,8 @@ def render_trials_text(screening: Screening, catalogue: list[dict[str, Any]]) ->
         by_trial = {t.trial: t for t in patient.trials}
         for trial in computable:
             result = by_trial[trial]
-            counts = [sum(c.status == s for c in result.criteria) for s in ("fail", "unknown", "review")]
-            row.append(f"{result.verdict} ({'/'.join(str(n) for n in counts)})")
+            tally = [sum(c.status == s for c in result.criteria) for s in ("fail", "unknown", "review")]
+            row.append(f"{result.verdict} ({'/'.join(str(n) for n in tally)})")
         cells.append(row)
     header = ["patient", *computable]
     widths = [max(len(r[i]) for r in [header, *cells]) for i in range(len(header))]
@@ -115,9 +115,9 @@ def render_trials_text(screening: Screening, catalogue: list[dict[str, Any]]) ->
     lines.append("")
     for trial in computable:
         verdicts = [t.verdict for p in screening.patients for t in p.trials if t.trial == trial]
-        counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("eligible", "ineligible", "indeterminate"))
+        summary = ", ".join(f"{verdicts.count(v)} {v}" for v in ("eligible", "ineligible", "indeterminate"))
         title = next(t["title"] for t in catalogue if t["trial"] == trial)
-        lines.append(f"{trial}: {counts}" + (f" ({title})" if title else ""))
+        lines.append(f"{trial}: {summary}" + (f" ({title})" if title else ""))
     text_only = [t for t in catalogue if not t["computable"]]
     if text_only:
         lines.append("")
