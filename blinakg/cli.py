@@ -137,21 +137,19 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
     from .engine.screen import screen_paths
     from .engine.shapes import ShapesError
     from .model import load_model
-    from .reports.render import render_trials_json, render_trials_text
+    from .reports.render import render_trials_json, render_trials_text, render_trials_turtle
     from .trials import registry_trials, select
 
     try:
         if store_target is not None:
             raise UsageError("--trial does not add runs to a store yet; leave out --store/--endpoint")
-        if fmt not in ("text", "json"):
-            raise UsageError(f"--format {fmt} with --trial: only text and json report several trials")
         require_output_folder(output)
         model = load_model(terminology, trials=True)
         catalogue = select(trial, model, registry_trials(None))
         computable = [t["trial"] for t in catalogue if t["computable"]]
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
-                                 quiet=quiet, keep_records=False, trials=computable)
-        render = render_trials_json if fmt == "json" else render_trials_text
+                                 quiet=quiet, keep_records=fmt == "turtle", trials=computable)
+        render = {"json": render_trials_json, "text": render_trials_text, "turtle": render_trials_turtle}[fmt]
         write_output(render(screening, catalogue), output)
     except (InputError, UsageError) as err:
         _fail(str(err))

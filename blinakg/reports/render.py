@@ -93,6 +93,60 @@ def render_trials_json(screening: Screening, catalogue: list[dict[str, Any]]) ->
     return json.dumps(trials_json(screening, catalogue), indent=2, ensure_ascii=False) + "\n"
 
 
+def trials_graph(screening: Screening, catalogue: list[dict[str, Any]]) -> Graph:
+    """The Turtle report of a screening against several trials: the W3C validation
+    report, and per patient and trial a ``bk:PatientResult`` (``bk:trial``, verdict)
+    with one ``bk:CriterionResult`` per criterion of that trial. The trials' NCT IDs
+    and the criteria's IDs are repeated, so the catalogue queries run on the report
+    alone (``blinakg query trial-matches --data report.ttl``)."""
+    graph = Graph()
+    for prefix, namespace in (("bk", BK), ("run", RUN), ("sh", SH), ("prov", PROV), ("dct", DCTERMS)):
+        graph.bind(prefix, str(namespace))
+    report = report_graph(screening)
+    graph += report
+    run = run_iri(screening)
+    graph.add((run, RDF.type, BK.Screening))
+    graph.add((run, BK.asOf, Literal(screening.as_of.isoformat(), datatype=XSD.date)))
+    for node in report.subjects(RDF.type, SH.ValidationReport):
+        graph.add((run, PROV.generated, node))
+    trial_iri = {t["trial"]: URIRef(f"https://w3id.org/blinakg/trial/{t['trial']}") for t in catalogue}
+    for trial, iri in trial_iri.items():
+        graph.add((iri, RDF.type, BK.ClinicalTrial))
+        graph.add((iri, DCTERMS.identifier, Literal(trial)))
+        if any(t["trial"] == trial and t["computable"] for t in catalogue):
+            graph.add((run, DCTERMS.subject, iri))
+    for patient in screening.patients:
+        graph.add((patient.iri, RDF.type, BK.Patient))
+        if patient.id != str(patient.iri):
+            graph.add((patient.iri, BK.fhirId, Literal(patient.id)))
+        for result in patient.trials:
+            node = URIRef(f"{run}/{quote(patient.id, safe='')}/{result.trial}")
+            graph.add((node, RDF.type, BK.PatientResult))
+            graph.add((node, BK.screening, run))
+            graph.add((node, BK.patient, patient.iri))
+            graph.add((node, BK.trial, trial_iri[result.trial]))
+            graph.add((node, BK.verdict, VERDICT_IRI[result.verdict]))
+            for c in result.criteria:
+                item = URIRef(f"{node}/{c.id}")
+                graph.add((node, BK.result, item))
+                graph.add((item, RDF.type, BK.CriterionResult))
+                graph.add((item, BK.patient, patient.iri))
+                graph.add((item, BK.criterion, c.iri))
+                graph.add((c.iri, BK.criterionId, Literal(c.id)))
+                graph.add((trial_iri[result.trial], BK.criterion, c.iri))
+                graph.add((item, BK.statusOf, STATUS_IRI[c.status]))
+                graph.add((item, BK.explanation, Literal(c.explanation)))
+                for e in c.evidence:
+                    if e.record is not None:
+                        graph.add((item, BK.evidence, e.record))
+    graph += screening.records
+    return graph
+
+
+def render_trials_turtle(screening: Screening, catalogue: list[dict[str, Any]]) -> str:
+    return trials_graph(screening, catalogue).serialize(format="turtle")
+
+
 def render_trials_text(screening: Screening, catalogue: list[dict[str, Any]]) -> str:
     """A patient x trial matrix: per cell the verdict and the counts of fail, unknown and review."""
     computable = [t["trial"] for t in catalogue if t["computable"]]
