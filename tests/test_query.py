@@ -52,7 +52,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_catalogue_holds_the_queries_the_issue_asks_for() -> None:
     ids = {query.id for query in CATALOGUE}
     assert set(ISSUE_QUERIES) <= ids
-    assert len(CATALOGUE) == 8  # pinned: a glob cannot shrink the catalogue silently
+    assert len(CATALOGUE) == 11  # pinned: a glob cannot shrink the catalogue silently
 
 
 @pytest.mark.parametrize("query", CATALOGUE, ids=lambda query: query.id)
@@ -325,6 +325,7 @@ def oxigraph_store_from_files(report: Path, patients: Path) -> ox.Store:
     return store
 
 
+SEVERAL_TRIALS = {"trial-thresholds", "trial-matches", "trial-alternatives"}
 PORTABILITY_CASES = [(query.id, ()) for query in q.listed_queries()] + [
     ("patient-statuses", ("patient=pat-023",)),
     ("patient-statuses", ("patient=<https://example.org/hospital/pat-001>", "criterion=I6")),
@@ -352,7 +353,8 @@ def test_report_loads_unchanged_into_another_store_with_the_same_answers(
     assert q.normal_rows(through_cli) == q.normal_rows(elsewhere)
     if source.label.split("/")[-2] == "catalogue":
         assert through_cli.variables == list(catalogue.read_query(Path(source.label)).columns)
-        assert through_cli.rows, f"{name} answers nothing over the examples: the comparison would prove little"
+        if name not in SEVERAL_TRIALS:  # they need a several-trials report: tests/test_trials_catalogue.py
+            assert through_cli.rows, f"{name} answers nothing over the examples: the comparison would prove little"
 
 
 def test_a_broken_copy_of_the_report_would_be_caught(report_files: tuple[Path, Path], tmp_path: Path) -> None:
