@@ -95,9 +95,20 @@ def test_an_unknown_trial_is_a_usage_error() -> None:
     assert "NCT99999999" in err and "Traceback" not in err
 
 
-def test_turtle_and_store_are_refused_with_trial() -> None:
-    code, _, err = run("validate", str(EXAMPLES), "--trial", "all", "--format", "turtle")
-    assert code == 2 and "--format turtle" in err
+def test_turtle_gives_a_verdict_per_trial_and_store_is_refused() -> None:
+    from rdflib import Graph
+    from rdflib.namespace import RDF
+
+    from blinakg.namespaces import BK
+
+    code, out, err = run("validate", str(EXAMPLES), "--as-of", "2025-03-01", "--trial", "all", "--format", "turtle",
+                         "--jobs", "1")
+    assert code == 1, err
+    graph = Graph().parse(data=out, format="turtle")
+    results = list(graph.subjects(RDF.type, BK.PatientResult))
+    assert len(results) == 3 * len(COMPUTABLE)
+    assert all(graph.value(r, BK.trial) is not None and graph.value(r, BK.verdict) is not None for r in results)
+    assert len(set(graph.subjects(RDF.type, BK.CriterionResult))) == 3 * (20 + 35 + 35 + 14 + 28 + 16)
     code, _, err = run("validate", str(EXAMPLES), "--trial", "all", "--store")
     assert code == 2 and "store" in err
 
