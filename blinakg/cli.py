@@ -83,7 +83,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--as-of", "as_of", callback=_parse_date, default=None, metavar="YYYY-MM-DD",
               help="D, the screening reference date (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text", show_default=True)
 @output_option
 @terminology_option
 @store_options
@@ -92,7 +92,8 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | N
     """Screen the patients in PATHS (FHIR R4 JSON/NDJSON or patient RDF; files or folders)."""
     from .readers.loader import load_inputs
     from .model import load_model
-    from .reports.render import RENDERERS
+    from .reports.render import render
+    from .reports.next_step import annotate
     from .engine.screen import screen
 
     try:
@@ -100,7 +101,8 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | N
         model = load_model(terminology)
         inputs = load_inputs(list(paths), model)
         screening = screen(inputs.graph, as_of, model=model, warnings=inputs.warnings)
-        text = RENDERERS[fmt](screening)
+        annotate(screening, model)
+        text = render(fmt, screening, inputs=inputs.files)
         if store_target is not None:
             add_to_store(store_target, screening, model, inputs.files)
         write_output(text, output)
