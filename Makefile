@@ -34,7 +34,7 @@ chromium: $(CHROMIUM)
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "make: install Chromium at $(CHROMIUM) (Debian: apt-get install chromium)" >&2; exit 1; }
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium
 
 test: $(TESTSTAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
