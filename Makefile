@@ -7,7 +7,7 @@ TESTSTAMP := $(VENV)/.installed-test
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test install typecheck clean chromium
+.PHONY: demo test install typecheck clean chromium screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ $(CHROMIUM):
 test: $(TESTSTAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 	$(BIN)/mypy
+
+# The README's picture of the demo cohort's HTML report.
+screenshot: $(TESTSTAMP) $(CHROMIUM)
+	$(BIN)/python docs/img/screenshot.py
 
 typecheck: $(TESTSTAMP)
 	$(BIN)/mypy

@@ -102,7 +102,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | N
         inputs = load_inputs(list(paths), model)
         screening = screen(inputs.graph, as_of, model=model, warnings=inputs.warnings)
         annotate(screening, model)
-        text = render(fmt, screening, inputs=inputs.files)
+        text = render(fmt, screening, inputs=inputs.files, engine="pyshacl")
         if store_target is not None:
             add_to_store(store_target, screening, model, inputs.files)
         write_output(text, output)
