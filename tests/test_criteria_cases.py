@@ -19,6 +19,8 @@ from rdflib.namespace import RDF
 from blinakg.namespaces import BK
 from blinakg.readers.rdfio import parse_rdf_file
 from blinakg.engine.screen import PatientResult, screen
+from blinakg.model import load_model
+from blinakg.reports.next_step import annotate
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/expected.json"))
@@ -59,7 +61,10 @@ def screened() -> dict[Path, PatientResult]:
             assert len(patients) == 1, f"{case}: one patient per case"
             owner[patients.pop()] = case
             graph += data
-        for patient in screen(graph, dt.date.fromisoformat(as_of)).patients:
+        model = load_model()
+        screening = screen(graph, dt.date.fromisoformat(as_of), model=model)
+        annotate(screening, model)
+        for patient in screening.patients:
             results[owner[patient.id]] = patient
     return results
 
@@ -73,3 +78,11 @@ def test_case(case: Path, screened: dict[Path, PatientResult]) -> None:
     assert got == expected["expect"], f"{expected['summary']}\n{explanations}"
     for criterion in expected["expect"]:
         assert by_id[criterion].explanation, f"{criterion} has no explanation"
+    # contract.md next_step: the sentence, or null when nothing in the data changes the status.
+    for criterion, step in expected.get("next_step", {}).items():
+        assert by_id[criterion].next_step == step, f"{expected['summary']}\n{by_id[criterion].explanation}"
+
+
+def test_some_cases_pin_the_next_step() -> None:
+    pinned = [c for c in CASES if "next_step" in json.loads((c / "expected.json").read_text())]
+    assert len(pinned) >= 20
