@@ -293,8 +293,10 @@ def check_step(params: CheckParameters, check: CheckResult, screening: Screening
     if params.kind == "PriorRecordCountCheck" and params.min_count is not None:
         counted = params.counted_label or params.label
         before = f" on or before the {params.before_label} assessment" if params.before_label else ""
-        return Step(f"Needs at least {params.min_count} {counted}s{before}; "
-                    f"{check.explanation.split(' ', 1)[0]} recorded.")
+        # The count is the explanation's first word (components.ttl: "2 intensive chemotherapy blocks recorded ...").
+        found = re.match(r"(\d+) ", check.explanation)
+        return Step(f"Needs at least {params.min_count} {counted}s{before}"
+                    f"{f'; {found.group(1)} recorded' if found else ''}.")
     if params.kind == "AgeCheck" and check.status == "unknown":
         birth = screening.data_graph.value(patient.iri, BK.birthDate)
         if birth is None:
