@@ -3,8 +3,9 @@
 Shapes stay simple and engine-neutral because everything that needs a calendar,
 a unit registry or a closure is worked out once, here, before validation:
 
-* ``bk:onDate`` / ``bk:daysBeforeAsOf`` — criteria.md: "a dateTime counts by its
-  date part; a period counts by its end, or its start when it has no end";
+* ``bk:onDate`` / ``bk:daysBeforeAsOf`` / ``bk:endedDaysBeforeAsOf`` — criteria.md:
+  "a dateTime counts by its date part"; a period counts by the date it was last
+  under way on or before D (:func:`date_record`);
 * ``bk:Evidence`` / ``bk:ignoredBecause`` — statuses and dates that make a record
   no evidence (``queries/derive/10-evidence.ru``);
 * ``bk:inValueSet`` — the value-set closure over the model's hierarchy, once,
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from rdflib import Graph, Literal, URIRef
@@ -51,27 +53,83 @@ def _date_bounds(value: Literal) -> tuple[dt.date, dt.date] | None:
         return None
 
 
-def record_date(graph: Graph, record: Node) -> tuple[dt.date | None, Literal | None]:
-    """The date a record counts by: period end, else period start, else effective.
+@dataclass(frozen=True)
+class RecordDates:
+    """When a record counts, at D.
 
-    A partial date counts by its first day. Returns the date and the literal read.
+    ``on`` is the date it counts by (``bk:onDate``); ``ended`` the date it was
+    over (``bk:endedOn``), absent for a period still under way at D;
+    ``literal`` the date literal read; ``when`` a phrase for explanations.
     """
-    for prop in (BK.periodEnd, BK.periodStart, BK.effective):
+
+    on: dt.date | None
+    ended: dt.date | None
+    literal: Literal | None
+    when: str | None = None
+
+
+def date_record(start: Literal | None, end: Literal | None, effective: Literal | None,
+                as_of: dt.date) -> RecordDates:
+    """The dates a record counts by, from its period or its single date.
+
+    criteria.md, "periods": "a period that starts on or before D counts by the
+    date it was last under way on or before D: its end, or D itself when it
+    ends after D or has no end (an open period is ongoing) ... a period that
+    starts after D is not evidence (dated after D). I3's blocks are counted
+    when they ended (or, given as one date, took place) on or before the marrow
+    assessment: a block still under way is not yet 'after'."
+
+    A partial date counts by its first day. A period with an end and no start
+    counts by its end (nothing says it was under way earlier).
+    """
+    if start is None and end is None:
+        if effective is None:
+            return RecordDates(None, None, None)
+        bounds = _date_bounds(effective)
+        day = bounds[0] if bounds else None
+        return RecordDates(day, day, effective)
+    start_day = _first_day(start)
+    end_day = _first_day(end)
+    if (start is not None and start_day is None) or (end is not None and end_day is None):
+        return RecordDates(None, None, end if end is not None and end_day is None else start)
+    if start_day is None:
+        return RecordDates(end_day, end_day, end)
+    if start_day > as_of:
+        return RecordDates(start_day, None, start, f"starting {start_day.isoformat()}")
+    if end_day is not None and end_day <= as_of:
+        return RecordDates(end_day, end_day, end, f"from {start_day.isoformat()} to {end_day.isoformat()}")
+    until = f"to {end_day.isoformat()}" if end_day is not None else "with no end"
+    return RecordDates(as_of, None, start,
+                       f"under way on {as_of.isoformat()} (from {start_day.isoformat()} {until})")
+
+
+def _first_day(value: Literal | None) -> dt.date | None:
+    bounds = _date_bounds(value) if value is not None else None
+    return bounds[0] if bounds else None
+
+
+def record_date(graph: Graph, record: Node, as_of: dt.date) -> RecordDates:
+    """The dates ``record`` counts by (:func:`date_record` on its date properties)."""
+
+    def literal(prop: URIRef) -> Literal | None:
         value = graph.value(record, prop)
-        if isinstance(value, Literal):
-            bounds = _date_bounds(value)
-            return (bounds[0] if bounds else None), value
-    return None, None
+        return value if isinstance(value, Literal) else None
+
+    return date_record(literal(BK.periodStart), literal(BK.periodEnd), literal(BK.effective), as_of)
 
 
 def _derive_dates(graph: Graph, as_of: dt.date) -> None:
     for record in set(graph.subjects(BK.subject, None)):
-        day, literal = record_date(graph, record)
-        if day is not None:
-            graph.add((record, BK.onDate, Literal(day)))
-            graph.add((record, BK.daysBeforeAsOf, Literal((as_of - day).days)))
-        elif literal is not None:
-            graph.add((record, BK.ignoredBecause, Literal(f"has a date '{literal}' that is not a date")))
+        dates = record_date(graph, record, as_of)
+        if dates.on is not None:
+            graph.add((record, BK.onDate, Literal(dates.on)))
+            graph.add((record, BK.daysBeforeAsOf, Literal((as_of - dates.on).days)))
+            if dates.ended is not None:
+                graph.add((record, BK.endedDaysBeforeAsOf, Literal((as_of - dates.ended).days)))
+            if dates.when is not None:
+                graph.add((record, BK.whenText, Literal(dates.when)))
+        elif dates.literal is not None:
+            graph.add((record, BK.ignoredBecause, Literal(f"has a date '{dates.literal}' that is not a date")))
         abatement = graph.value(record, BK.abatement)
         abated = _date_bounds(abatement) if isinstance(abatement, Literal) else None
         if abated:
