@@ -50,8 +50,9 @@ def to_json(screening: Screening) -> dict[str, Any]:
                         "text": c.text,
                         "explanation": c.explanation,
                         "evidence": [e.as_dict() for e in c.evidence],
-                        # contract.md: on fail/unknown, null when nothing in the data changes it.
-                        **({"next_step": c.next_step} if c.status in ("fail", "unknown") else {}),
+                        # contract.md: on fail/unknown, null when nothing in the data changes it;
+                        # null on pass and review (one shape for every criterion).
+                        "next_step": c.next_step if c.status in ("fail", "unknown") else None,
                     }
                     for c in patient.criteria
                 ],
