@@ -265,3 +265,11 @@ def test_every_format_carries_next_steps(example_screening: Screening, fmt: str)
         assert "Needs a pregnancy test dated 2025-02-22 or later." in steps
         dates = set(graph.objects(None, BK.earliestEligibleDate))
         assert dates == {Literal("2025-03-01", datatype=XSD.date)}
+
+
+def test_a_threshold_without_record_facts_still_says_the_value_needed() -> None:
+    """An engine whose graphs hold no facts about a record (an estimate, say) still gets the threshold."""
+    b = Builder()
+    estimate = Evidence("Observation/crea-1", "(estimated)", "2025-02-25", URIRef("urn:test:estimate"))
+    s = b.check("I6-creatinine-clearance", "fail", estimate).screening()
+    assert result(s, "I6").next_step == "Creatinine clearance (estimated) on 2025-02-25; needs ≥ 50 mL/min."

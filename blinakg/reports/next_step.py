@@ -165,6 +165,7 @@ class RecordFacts:
     reference_high: Decimal | None = None
     reference_unit: str | None = None
     sensitivity_recorded: bool = False
+    estimated: bool = False
 
 
 def _decimal(node: Any) -> Decimal | None:
@@ -194,7 +195,7 @@ def record_facts(screening: Screening, record: Any) -> RecordFacts:
             return facts
     value = _decimal(screening.working_graph.value(record, BK.normValue))
     if value is not None:
-        facts.value = value
+        facts.value, facts.estimated = value, screening.working_graph.value(record, BK.estimatedBy) is not None
         unit = screening.working_graph.value(record, BK.normUnit)
         facts.unit = None if unit is None else str(unit)
     return facts
@@ -225,7 +226,7 @@ def _obtain(params: CheckParameters, as_of: dt.date, what: str = "", adjective: 
 
 def _threshold_step(params: CheckParameters, check: CheckResult, facts: RecordFacts) -> str | None:
     """'ANC 800/µL on 2025-02-24; needs ≥ 1,000/µL.' in the record's own unit where UCUM converts."""
-    if facts.value is None or params.pass_when not in SYMBOL:
+    if params.pass_when not in SYMBOL:
         return None
     symbol = SYMBOL[params.pass_when]
     if params.threshold is not None:
@@ -239,7 +240,10 @@ def _threshold_step(params: CheckParameters, check: CheckResult, facts: RecordFa
     else:
         return None
     date = next((e.date for e in check.evidence if e.date), None)
-    seen = f"{capitalised(params.label)} {quantity(facts.value, facts.unit, facts.comparator)}"
+    # The value as the record has it; an engine that keeps no record facts still cites its text.
+    shown = (quantity(facts.value, facts.unit, facts.comparator) + (" (estimated)" if facts.estimated else "")
+             if facts.value is not None else next((e.value for e in check.evidence if e.value), None))
+    seen = capitalised(params.label) + (f" {shown}" if shown else "")
     return f"{seen}{f' on {date}' if date else ''}; {need}."
 
 
@@ -270,7 +274,8 @@ def check_step(params: CheckParameters, check: CheckResult, screening: Screening
         facts = record_facts(screening, record)
         if check.status == "unknown":
             return Step(_unknown_result_step(params, facts, as_of, bool(check.evidence)))
-        if params.pass_when is not None and facts.value is not None:
+        numeric = params.pass_when is not None and (params.threshold is not None or params.uln_multiple is not None)
+        if numeric and (facts.value is not None or params.pass_polarity is None):
             return Step(_threshold_step(params, check, facts))
         if params.pass_polarity is not None:
             date = next((e.date for e in check.evidence if e.date), None)
