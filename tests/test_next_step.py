@@ -148,8 +148,8 @@ def test_missing_or_too_old_measurement_says_what_to_obtain_and_from_when() -> N
     s = Builder().check("I8-pregnancy-test", "unknown").screening()
     assert result(s, "I8").next_step == "Needs a pregnancy test dated 2025-02-22 or later."
     s = Builder().check("I7-hiv", "unknown").check("I7-hbsag", "unknown").screening()
-    assert result(s, "I7").next_step == ("Needs an HIV test dated 2024-12-01 or later. "
-                                         "Needs an HBsAg result dated 2024-12-01 or later.")
+    assert result(s, "I7").next_step == ("Needs an HIV test dated 2024-12-01 or later; "
+                                         "needs an HBsAg result dated 2024-12-01 or later.")
     s = Builder().check("I6-creatinine-clearance", "unknown").screening()
     assert result(s, "I6").next_step == (
         "Needs a creatinine clearance result dated 2025-02-15 or later, or for the bedside Schwartz estimate "

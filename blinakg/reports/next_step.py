@@ -325,15 +325,21 @@ def criterion_steps(criterion: CriterionResult, params: dict[URIRef, CheckParame
     return steps
 
 
+def _continued(sentence: str) -> str:
+    """A sentence as the continuation of another: 'Needs …' -> 'needs …'; 'ANC …' stays."""
+    return sentence[:1].lower() + sentence[1:] if sentence[1:2].islower() else sentence
+
+
 def next_step_of(steps: list[tuple[CheckResult, Step]]) -> str | None:
-    """One sentence per check that must change; ``None`` when any of them cannot."""
+    """One sentence (contract.md) with a clause per check that must change; ``None`` when any cannot."""
     if not steps or any(step.sentence is None for _, step in steps):
         return None
-    sentences: list[str] = []
+    clauses: list[str] = []
     for _, step in steps:
-        if step.sentence and step.sentence not in sentences:
-            sentences.append(step.sentence)
-    return " ".join(sentences)
+        clause = (step.sentence or "").rstrip(".")
+        if clause and clause not in clauses:
+            clauses.append(clause)
+    return "; ".join([clauses[0], *map(_continued, clauses[1:])]) + "."
 
 
 def earliest_eligible_date(patient: PatientResult, as_of: dt.date,
