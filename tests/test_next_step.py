@@ -69,8 +69,7 @@ class Builder:
                 status=status, explanation=" ".join(c.explanation for c in checks),
                 evidence=[e for c in checks for e in c.evidence], checks=checks))
         patient = PatientResult("p", PATIENT, verdict_of(c.status for c in criteria), criteria)
-        screening = Screening(as_of=D, patients=[patient], warnings=[], report_graph=Graph(),
-                              working_graph=Graph(), conforms=False, data_graph=self.data)
+        screening = Screening(as_of=D, patients=[patient], warnings=[], data_graph=self.data)
         annotate(screening, model)
         return screening
 
@@ -163,7 +162,8 @@ def test_unusable_results_say_what_a_usable_one_needs() -> None:
     assert result(s, "I5").next_step == (
         "Needs an ANC result in a unit convertible to ×10⁹/L, dated 2025-02-15 or later.")
     b = Builder()
-    s = b.check("I6-ast", "unknown", b.record("30", "U/L")).screening()
+    s = b.check("I6-ast", "unknown", b.record("30", "U/L"), explanation=(
+        "AST 30 U/L on 2025-02-24 (Observation/1) has no upper limit of normal (reference range high).")).screening()
     assert result(s, "I6").next_step == (
         "Needs an AST result with its reference range (upper limit of normal), dated 2025-02-15 or later.")
     b = Builder()
@@ -267,9 +267,28 @@ def test_every_format_carries_next_steps(example_screening: Screening, fmt: str)
         assert dates == {Literal("2025-03-01", datatype=XSD.date)}
 
 
-def test_a_threshold_without_record_facts_still_says_the_value_needed() -> None:
-    """An engine whose graphs hold no facts about a record (an estimate, say) still gets the threshold."""
-    b = Builder()
-    estimate = Evidence("Observation/crea-1", "(estimated)", "2025-02-25", URIRef("urn:test:estimate"))
-    s = b.check("I6-creatinine-clearance", "fail", estimate).screening()
-    assert result(s, "I6").next_step == "Creatinine clearance (estimated) on 2025-02-25; needs ≥ 50 mL/min."
+def test_without_the_patient_data_the_explanation_and_evidence_suffice() -> None:
+    """The fast engine keeps no patient data unless the run is stored: what the shapes' sentences
+    say (shapes/components.ttl), the same from every engine, is enough."""
+    estimate = URIRef("urn:test:estimate")
+    s = Builder().check("I6-creatinine-clearance", "fail",
+                        Evidence("Observation/height-1", "120 cm", "2025-01-10", estimate),
+                        Evidence("Observation/crea-1", "1.2 mg/dL", "2025-02-25", estimate),
+                        explanation=("Creatinine clearance 41.3 mL/min (estimated by bedside Schwartz from height "
+                                     "120 cm and serum creatinine 1.2 mg/dL) on 2025-02-25 does not meet ≥ 50 mL/min."),
+                        ).screening()
+    assert result(s, "I6").next_step == (
+        "Creatinine clearance 41.3 mL/min (estimated) on 2025-02-25; needs ≥ 50 mL/min.")
+    s = Builder().check("I6-ast", "fail", Evidence("Observation/ast-1", "120 U/L", "2025-02-24", URIRef("urn:x")),
+                        explanation="AST 120 U/L on 2025-02-24 (Observation/ast-1) does not meet < 2 × ULN = 80 U/L.",
+                        ).screening()
+    assert result(s, "I6").next_step == "AST 120 U/L on 2025-02-24; needs < 2 × ULN = 80 U/L."
+    s = Builder().check("I2-age", "unknown", explanation=(
+        "Age 17 to 18 at 2025-03-01 (no research consent recorded: the screening date) (partial birth date 2007): "
+        "cannot tell whether below 18.")).screening()
+    assert result(s, "I2").next_step == "Needs the patient's full birth date (recorded: 2007)."
+    s = Builder().check("I4-mrd", "unknown", Evidence("Observation/mrd-1", "0.02 %", "2025-02-20", URIRef("urn:m")),
+                        explanation=("MRD 0.02 % = 0.0002 1 on 2025-02-20 (Observation/mrd-1) does not qualify: "
+                                     "its assay sensitivity is not recorded.")).screening()
+    assert result(s, "I4").next_step == ("Needs an MRD result with its assay sensitivity recorded (0.00001 or better), "
+                                         "dated 2025-01-18 or later.")

@@ -73,17 +73,41 @@ class PatientResult:
     earliest_eligible_date: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class ReportRow:
+    """One ``sh:result`` of the W3C validation report: focus node, shape, component,
+    severity, message, and ``sh:value``: the record the result rests on, if any."""
+
+    focus: URIRef
+    shape: URIRef
+    component: URIRef
+    severity: URIRef
+    message: str
+    value: URIRef | BNode | None
+
+
 @dataclass
 class Screening:
-    """Everything one screening run produced."""
+    """Everything one screening run produced.
+
+    ``records`` holds the triples of the cited and ignored records that the
+    Turtle report repeats (kept when asked for); ``data_graph`` the patient data
+    screened (kept when the run is to be stored).
+    """
 
     as_of: dt.date
     patients: list[PatientResult]
     warnings: list[str]
-    report_graph: Graph
-    working_graph: Graph
-    conforms: bool
+    report_rows: list[ReportRow] = field(default_factory=list)
+    records: Graph = field(default_factory=Graph)
     data_graph: Graph = field(default_factory=Graph)
+    engine: str = "fast"
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        """SHACL 1.0, 3.6.1: true when the validation produced no result."""
+        return not self.report_rows
 
 
 def worst(statuses: Iterable[str]) -> str:

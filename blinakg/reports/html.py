@@ -160,15 +160,15 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(screening: Screening, inputs: Iterable[Path | str] = (), engine: str | None = None,
+def render_html(screening: Screening, inputs: Iterable[Path | str] | None = None, engine: str | None = None,
                 trial: str = TRIAL_ID, compress: bool | None = None,
                 generated: dt.datetime | None = None) -> str:
     """The self-contained HTML report.
 
     Args:
         screening: the annotated screening (``next_step``, ``earliest_eligible_date``).
-        inputs: the input files read, for the run section.
-        engine: the engine that screened, for the run section (default: not stated).
+        inputs: the input files read, for the run section (default: the screening's).
+        engine: the engine that screened, for the run section (default: the screening's).
         trial: the trial screened against.
         compress: force (True) or forbid (False) the gzipped data; default by size.
         generated: when the report was made (default: now, UTC).
@@ -178,8 +178,9 @@ def render_html(screening: Screening, inputs: Iterable[Path | str] = (), engine:
     stamp = (generated or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
     template = _environment().get_template("report.html.j2")
     return template.render(
-        trial=trial, as_of=screening.as_of.isoformat(), inputs=[str(p) for p in inputs],
-        engine=engine or "not stated", generated=stamp.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        trial=trial, as_of=screening.as_of.isoformat(),
+        inputs=[str(p) for p in (screening.files if inputs is None else inputs)],
+        engine=engine or screening.engine or "not stated", generated=stamp.strftime("%Y-%m-%d %H:%M:%S UTC"),
         total=len(screening.patients), counts=counts, warnings=screening.warnings,
         chart=layout_chart(attrition(screening), len(screening.patients)),
         statuses=STATUSES, data_type=script_type, data=data,

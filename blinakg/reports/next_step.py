@@ -157,15 +157,14 @@ class Step:
 
 @dataclass
 class RecordFacts:
-    """A record's quantity as recorded (the input vocabulary), or as derived for an estimate."""
+    """What the failing or unknown result says: its quantity, and its ULN threshold where it has one."""
 
     value: Decimal | None = None
     unit: str | None = None
     comparator: str = ""
-    reference_high: Decimal | None = None
-    reference_unit: str | None = None
-    sensitivity_recorded: bool = False
     estimated: bool = False
+    date: str | None = None
+    uln_threshold: tuple[Decimal, str | None] | None = None  # multiple x ULN, in the unit the check compared in
 
 
 def _decimal(node: Any) -> Decimal | None:
@@ -177,28 +176,50 @@ def _decimal(node: Any) -> Decimal | None:
         return None
 
 
-def record_facts(screening: Screening, record: Any) -> RecordFacts:
-    """Read from the input data (every engine keeps it), else from the working graph (estimates)."""
+# The explanations are the shapes' sentences (shapes/components.ttl), the same from every engine:
+# "<Label> <value as recorded> … on <date> …", "… < 2 × ULN = 80 U/L."
+_QUANTITY = re.compile(r"^(<=|>=|<|>)?(-?\d+(?:\.\d+)?)(?: (\S+))?")
+_ULN = re.compile(r"× ULN = (-?\d+(?:\.\d+)?) (\S+?)\.?(?:\s|$)")
+
+
+def _quantity(text: str | None) -> tuple[str, Decimal, str | None] | None:
+    """'800 /uL' -> ('', 800, '/uL'); '<0.5 10*9/L' -> ('<', 0.5, '10*9/L'); '3 (no unit)' -> ('', 3, None)."""
+    found = _QUANTITY.match(text or "")
+    if not found:
+        return None
+    unit = found.group(3)
+    return found.group(1) or "", Decimal(found.group(2)), None if not unit or unit.startswith("(") else unit
+
+
+def record_facts(screening: Screening, check: CheckResult, label: str) -> RecordFacts:
+    """From the check's explanation (which every engine writes alike) and evidence; the patient data
+    and cited records where the engine kept them (the ULN in its own unit)."""
     facts = RecordFacts()
-    if record is None:
-        return facts
-    for graph in (screening.data_graph, screening.working_graph):
-        value = _decimal(graph.value(record, BK.value))
-        if value is not None:
-            unit = graph.value(record, BK.unit)
-            facts.value, facts.unit = value, None if unit is None else str(unit)
-            facts.comparator = str(graph.value(record, BK.comparator) or "")
-            facts.reference_high = _decimal(graph.value(record, BK.referenceHigh))
-            high_unit = graph.value(record, BK.referenceHighUnit)
-            facts.reference_unit = str(high_unit) if high_unit is not None else facts.unit
-            facts.sensitivity_recorded = graph.value(record, BK.component) is not None
-            return facts
-    value = _decimal(screening.working_graph.value(record, BK.normValue))
-    if value is not None:
-        facts.value, facts.estimated = value, screening.working_graph.value(record, BK.estimatedBy) is not None
-        unit = screening.working_graph.value(record, BK.normUnit)
-        facts.unit = None if unit is None else str(unit)
+    first = next((s for s in re.split(r"(?<=\.) ", check.explanation) if s.startswith(capitalised(label) + " ")), "")
+    said = _quantity(first[len(label) + 1:]) if first else None
+    if said is None:
+        said = next((q for e in check.evidence if (q := _quantity(e.value)) is not None), None)
+    if said is not None:
+        facts.comparator, facts.value, facts.unit = said
+    dated = re.search(r" on (\d{4}-\d\d-\d\d)", first)
+    facts.date = dated.group(1) if dated else next((e.date for e in check.evidence if e.date), None)
+    facts.estimated = "(estimated by " in first or len({e.record for e in check.evidence}) < len(check.evidence)
+    uln = _ULN.search(check.explanation)
+    if uln:
+        facts.uln_threshold = Decimal(uln.group(1)), uln.group(2)
     return facts
+
+
+def reference_high(screening: Screening, check: CheckResult) -> tuple[Decimal, str | None, str | None] | None:
+    """(ULN, its unit, the result's unit) as recorded, where the engine kept the patient data."""
+    record = next((e.record for e in check.evidence if e.record is not None), None)
+    for graph in (screening.data_graph, screening.records):
+        high = _decimal(graph.value(record, BK.referenceHigh)) if record is not None else None
+        if high is not None:
+            unit = graph.value(record, BK.unit)
+            high_unit = graph.value(record, BK.referenceHighUnit) or unit
+            return high, None if high_unit is None else str(high_unit), None if unit is None else str(unit)
+    return None
 
 
 def _in_unit(value: Decimal, source: str | None, target: str | None) -> tuple[Decimal, str | None]:
@@ -224,7 +245,8 @@ def _obtain(params: CheckParameters, as_of: dt.date, what: str = "", adjective: 
     return sentence + "."
 
 
-def _threshold_step(params: CheckParameters, check: CheckResult, facts: RecordFacts) -> str | None:
+def _threshold_step(params: CheckParameters, check: CheckResult, facts: RecordFacts,
+                    screening: Screening) -> str | None:
     """'ANC 800/µL on 2025-02-24; needs ≥ 1,000/µL.' in the record's own unit where UCUM converts."""
     if params.pass_when not in SYMBOL:
         return None
@@ -234,49 +256,59 @@ def _threshold_step(params: CheckParameters, check: CheckResult, facts: RecordFa
         need = f"needs {symbol} {quantity(needed, unit)}"
     elif params.uln_multiple is not None:
         need = f"needs {symbol} {format_number(params.uln_multiple)} × ULN"
-        if facts.reference_high is not None:
-            high, unit = _in_unit(facts.reference_high, facts.reference_unit, facts.unit)
-            need += f" = {quantity(params.uln_multiple * high, unit)}"
+        recorded = reference_high(screening, check)
+        if recorded is not None:
+            high, high_unit, unit = recorded
+            high, shown = _in_unit(high, high_unit, unit)
+            need += f" = {quantity(params.uln_multiple * high, shown)}"
+        elif facts.uln_threshold is not None:
+            needed, shown = _in_unit(*facts.uln_threshold, facts.unit)
+            need += f" = {quantity(needed, shown)}"
     else:
         return None
-    date = next((e.date for e in check.evidence if e.date), None)
-    # The value as the record has it; an engine that keeps no record facts still cites its text.
-    shown = (quantity(facts.value, facts.unit, facts.comparator) + (" (estimated)" if facts.estimated else "")
-             if facts.value is not None else next((e.value for e in check.evidence if e.value), None))
-    seen = capitalised(params.label) + (f" {shown}" if shown else "")
-    return f"{seen}{f' on {date}' if date else ''}; {need}."
+    date = facts.date
+    shown_value = ("" if facts.value is None
+                   else f" {quantity(facts.value, facts.unit, facts.comparator)}{' (estimated)' if facts.estimated else ''}")
+    return f"{capitalised(params.label)}{shown_value}{f' on {date}' if date else ''}; {need}."
 
 
-def _unknown_result_step(params: CheckParameters, facts: RecordFacts, as_of: dt.date, has_record: bool) -> str:
-    """A missing, too old or unusable measurement: what to obtain and the earliest date that counts."""
-    if not has_record:
+def _unknown_result_step(params: CheckParameters, check: CheckResult, facts: RecordFacts, as_of: dt.date) -> str:
+    """A missing, too old or unusable measurement: what to obtain and the earliest date that counts.
+
+    Why a result in the window is unusable is in its explanation (the shapes' sentences)."""
+    said = check.explanation
+    if not check.evidence:
         return _obtain(params, as_of)
-    if params.max_sensitivity is not None and not facts.sensitivity_recorded:
-        return _obtain(params, as_of, f" with its assay sensitivity recorded ({format_number(params.max_sensitivity)} or better)")
-    if facts.value is not None:
-        if not facts.unit or not any(is_commensurable(facts.unit, u) for u in params.target_units or {facts.unit}):
-            wanted = " or ".join(sorted(display_unit(u) or "1 (a fraction)" for u in params.target_units))
-            return _obtain(params, as_of, f" in a unit convertible to {wanted}" if wanted else " with a valid UCUM unit")
-        if params.uln_multiple is not None and facts.reference_high is None:
-            return _obtain(params, as_of, " with its reference range (upper limit of normal)")
-        if params.max_sensitivity is not None:
-            return _obtain(params, as_of, f" from an assay with sensitivity {format_number(params.max_sensitivity)} or better")
-        if facts.comparator:
-            return _obtain(params, as_of, " with an exact value, not a bound")
+    if params.max_sensitivity is not None and "does not qualify" in said:
+        limit = format_number(params.max_sensitivity)
+        if "is not recorded" in said:
+            return _obtain(params, as_of, f" with its assay sensitivity recorded ({limit} or better)")
+        return _obtain(params, as_of, f" from an assay with sensitivity {limit} or better")
+    if "cannot be used: reference range" in said:
+        return _obtain(params, as_of, " with its reference range in a unit convertible to the result's")
+    unit_problem = "cannot be used:" in said or (facts.value is not None and not facts.unit) or (
+        facts.unit is not None and params.target_units
+        and not any(is_commensurable(facts.unit, u) for u in params.target_units))
+    if unit_problem:
+        wanted = " or ".join(sorted(display_unit(u) or "1 (a fraction)" for u in params.target_units))
+        return _obtain(params, as_of, f" in a unit convertible to {wanted}" if wanted else " with a valid UCUM unit")
+    if params.uln_multiple is not None and "no upper limit of normal" in said:
+        return _obtain(params, as_of, " with its reference range (upper limit of normal)")
+    if facts.comparator or "is a bound" in said:
+        return _obtain(params, as_of, " with an exact value, not a bound")
     return _obtain(params, as_of, adjective="conclusive")
 
 
 def check_step(params: CheckParameters, check: CheckResult, screening: Screening, patient: PatientResult) -> Step:
     """What would change one failing or unknown check."""
     as_of = screening.as_of
-    record = next((e.record for e in check.evidence if e.record is not None), None)
     if params.kind == "LatestResultCheck":
-        facts = record_facts(screening, record)
+        facts = record_facts(screening, check, params.label)
         if check.status == "unknown":
-            return Step(_unknown_result_step(params, facts, as_of, bool(check.evidence)))
+            return Step(_unknown_result_step(params, check, facts, as_of))
         numeric = params.pass_when is not None and (params.threshold is not None or params.uln_multiple is not None)
         if numeric and (facts.value is not None or params.pass_polarity is None):
-            return Step(_threshold_step(params, check, facts))
+            return Step(_threshold_step(params, check, facts, screening))
         if params.pass_polarity is not None:
             date = next((e.date for e in check.evidence if e.date), None)
             noun = result_noun(params.label)
@@ -303,10 +335,10 @@ def check_step(params: CheckParameters, check: CheckResult, screening: Screening
         return Step(f"Needs at least {params.min_count} {counted}s{before}"
                     f"{f'; {found.group(1)} recorded' if found else ''}.")
     if params.kind == "AgeCheck" and check.status == "unknown":
-        birth = screening.data_graph.value(patient.iri, BK.birthDate)
-        if birth is None:
+        partial = re.search(r"partial birth date (\S+)\)", check.explanation)
+        if partial is None:
             return Step("Needs the patient's birth date.")
-        return Step(f"Needs the patient's full birth date (recorded: {birth}).")
+        return Step(f"Needs the patient's full birth date (recorded: {partial.group(1)}).")
     return Step(None)  # age at or over the limit: time does not bring it back
 
 

@@ -114,6 +114,28 @@ def run_iri(screening: Screening) -> URIRef:
     return RUN[f"{screening.as_of.isoformat()}-{digest}"]
 
 
+def report_graph(screening: Screening) -> Graph:
+    """The W3C SHACL validation report (SHACL 1.0, 3.6): ``sh:conforms`` and one
+    ``sh:result`` per reported validator row, ``sh:value`` the record it rests on
+    (the focus node when there is none)."""
+    graph = Graph()
+    report = URIRef(f"{run_iri(screening)}/report")
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, Literal(screening.conforms)))
+    for row in screening.report_rows:
+        digest = hashlib.sha256(f"{row.focus} {row.shape} {row.value}".encode()).hexdigest()[:16]
+        result = URIRef(f"{report}/{digest}")
+        graph.add((report, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        graph.add((result, SH.focusNode, row.focus))
+        graph.add((result, SH.sourceShape, row.shape))
+        graph.add((result, SH.sourceConstraintComponent, row.component))
+        graph.add((result, SH.resultSeverity, row.severity))
+        graph.add((result, SH.resultMessage, Literal(row.message)))
+        graph.add((result, SH.value, row.value if row.value is not None else row.focus))
+    return graph
+
+
 def to_graph(screening: Screening) -> Graph:
     """The W3C validation report plus the per-criterion results as RDF."""
     graph = Graph()
@@ -122,14 +144,14 @@ def to_graph(screening: Screening) -> Graph:
     graph.bind("run", str(RUN))
     graph.bind("sh", str(SH))
     graph.bind("prov", str(PROV))
-    graph += screening.report_graph
+    report = report_graph(screening)
+    graph += report
     run = run_iri(screening)
     graph.add((run, RDF.type, BK.Screening))
     graph.add((run, BK.asOf, Literal(screening.as_of.isoformat(), datatype=XSD.date)))
     graph.add((run, DCTERMS.subject, TRIAL_IRI))
-    for report in screening.report_graph.subjects(RDF.type, SH.ValidationReport):
-        graph.add((run, PROV.generated, report))
-    working = screening.working_graph
+    for node in report.subjects(RDF.type, SH.ValidationReport):
+        graph.add((run, PROV.generated, node))
     for patient in screening.patients:
         node = URIRef(f"{run}/{quote(patient.id, safe='')}")
         graph.add((node, RDF.type, BK.PatientResult))
@@ -140,9 +162,8 @@ def to_graph(screening: Screening) -> Graph:
             graph.add((node, BK.earliestEligibleDate,
                        Literal(patient.earliest_eligible_date.isoformat(), datatype=XSD.date)))
         graph.add((patient.iri, RDF.type, BK.Patient))
-        fhir_id = working.value(patient.iri, BK.fhirId)
-        if fhir_id is not None:
-            graph.add((patient.iri, BK.fhirId, fhir_id))
+        if patient.id != str(patient.iri):
+            graph.add((patient.iri, BK.fhirId, Literal(patient.id)))
         for c in patient.criteria:
             result = URIRef(f"{node}/{c.id}")
             graph.add((node, BK.result, result))
@@ -154,20 +175,9 @@ def to_graph(screening: Screening) -> Graph:
             if c.next_step is not None:
                 graph.add((result, BK.nextStep, Literal(c.next_step)))
             for e in c.evidence:
-                if e.record is None:
-                    continue
-                cited = e.record
-                graph.add((result, BK.evidence, cited))
-                for prop in (BK.sourceRecord, BK.valueText, BK.onDate, BK.subject):
-                    for value in working.objects(cited, prop):
-                        graph.add((cited, prop, value))
-                for source in working.objects(cited, BK.derivedFrom):
-                    graph.add((cited, BK.derivedFrom, source))
-    for record, reason in working.subject_objects(BK.ignoredBecause):
-        graph.add((record, BK.ignoredBecause, reason))
-        for prop in (BK.sourceRecord, BK.subject):
-            for value in working.objects(record, prop):
-                graph.add((record, prop, value))
+                if e.record is not None:
+                    graph.add((result, BK.evidence, e.record))
+    graph += screening.records
     return graph
 
 
@@ -175,16 +185,11 @@ def render_turtle(screening: Screening) -> str:
     return to_graph(screening).serialize(format="turtle")
 
 
-def render_html(screening: Screening, **run: Any) -> str:
+def render_html(screening: Screening) -> str:
     from .html import render_html as html  # Jinja2 is loaded only for this format
 
-    return html(screening, **run)
+    return html(screening)
 
 
-RENDERERS: dict[str, Callable[..., str]] = {
+RENDERERS: dict[str, Callable[[Screening], str]] = {
     "text": render_text, "json": render_json, "turtle": render_turtle, "html": render_html}
-
-
-def render(fmt: str, screening: Screening, **run: Any) -> str:
-    """The report in format ``fmt``; ``run`` (inputs, engine) is what the HTML report's run section shows."""
-    return RENDERERS[fmt](screening, **run) if fmt == "html" else RENDERERS[fmt](screening)
