@@ -191,9 +191,8 @@ def _quantity(text: str | None) -> tuple[str, Decimal, str | None] | None:
     return found.group(1) or "", Decimal(found.group(2)), None if not unit or unit.startswith("(") else unit
 
 
-def record_facts(screening: Screening, check: CheckResult, label: str) -> RecordFacts:
-    """From the check's explanation (which every engine writes alike) and evidence; the patient data
-    and cited records where the engine kept them (the ULN in its own unit)."""
+def record_facts(check: CheckResult, label: str) -> RecordFacts:
+    """From the check's explanation (which every engine writes alike), else its evidence."""
     facts = RecordFacts()
     first = next((s for s in re.split(r"(?<=\.) ", check.explanation) if s.startswith(capitalised(label) + " ")), "")
     said = _quantity(first[len(label) + 1:]) if first else None
@@ -299,11 +298,11 @@ def _unknown_result_step(params: CheckParameters, check: CheckResult, facts: Rec
     return _obtain(params, as_of, adjective="conclusive")
 
 
-def check_step(params: CheckParameters, check: CheckResult, screening: Screening, patient: PatientResult) -> Step:
+def check_step(params: CheckParameters, check: CheckResult, screening: Screening) -> Step:
     """What would change one failing or unknown check."""
     as_of = screening.as_of
     if params.kind == "LatestResultCheck":
-        facts = record_facts(screening, check, params.label)
+        facts = record_facts(check, params.label)
         if check.status == "unknown":
             return Step(_unknown_result_step(params, check, facts, as_of))
         numeric = params.pass_when is not None and (params.threshold is not None or params.uln_multiple is not None)
@@ -346,14 +345,14 @@ def check_step(params: CheckParameters, check: CheckResult, screening: Screening
 #  Criteria and patients
 # ---------------------------------------------------------------------------
 
-def criterion_steps(criterion: CriterionResult, params: dict[URIRef, CheckParameters], screening: Screening,
-                    patient: PatientResult) -> list[tuple[CheckResult, Step]]:
+def criterion_steps(criterion: CriterionResult, params: dict[URIRef, CheckParameters],
+                    screening: Screening) -> list[tuple[CheckResult, Step]]:
     """The steps of the failing checks, then of the unknown ones (all must change for the criterion to)."""
     steps: list[tuple[CheckResult, Step]] = []
     for status in ("fail", "unknown"):
         for check in criterion.checks:
             if check.status == status and check.iri in params:
-                steps.append((check, check_step(params[check.iri], check, screening, patient)))
+                steps.append((check, check_step(params[check.iri], check, screening)))
     return steps
 
 
@@ -411,7 +410,7 @@ def annotate(screening: Screening, model: Graph) -> None:
             if criterion.status not in ("fail", "unknown"):
                 criterion.next_step = None
                 continue
-            steps_of[criterion.id] = steps = criterion_steps(criterion, params, screening, patient)
+            steps_of[criterion.id] = steps = criterion_steps(criterion, params, screening)
             criterion.next_step = next_step_of(steps)
         patient.earliest_eligible_date = earliest_eligible_date(patient, screening.as_of, steps_of, params)
 
