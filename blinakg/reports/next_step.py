@@ -389,7 +389,9 @@ def earliest_eligible_date(patient: PatientResult, as_of: dt.date,
     for criterion in patient.criteria:
         if criterion.status != "fail":
             continue
-        for check, step in steps_of.get(criterion.id, []):
+        if not steps_of.get(criterion.id):
+            return None  # a failure no check of the model accounts for
+        for check, step in steps_of[criterion.id]:
             if not params[check.iri].is_washout or step.passes_from is None:
                 return None
             dates.append(step.passes_from)
