@@ -84,7 +84,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--as-of", "as_of", callback=_parse_date, default=None, metavar="YYYY-MM-DD",
               help="D, the screening reference date (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text", show_default=True)
 @click.option("--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
               help="fast: set-at-a-time on pyoxigraph; pyshacl: the reference. Same report either way.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -102,6 +102,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
     from .engine.shapes import ShapesError
     from .model import load_model
     from .reports.render import RENDERERS
+    from .reports.next_step import annotate
 
     try:
         require_output_folder(output)
@@ -109,6 +110,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
                                  quiet=quiet, keep_records=fmt == "turtle" or store_target is not None,
                                  keep_data=store_target is not None)
+        annotate(screening, model)
         text = RENDERERS[fmt](screening)
         if store_target is not None:
             add_to_store(store_target, screening, model, [Path(f) for f in screening.files])
