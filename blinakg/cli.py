@@ -84,7 +84,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--as-of", "as_of", callback=_parse_date, default=None, metavar="YYYY-MM-DD",
               help="D, the screening reference date (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text", show_default=True)
 @click.option("--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
               help="fast: set-at-a-time on pyoxigraph; pyshacl: the reference. Same report either way.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -106,6 +106,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
     from .engine.shapes import ShapesError
     from .model import load_model
     from .reports.render import RENDERERS
+    from .reports.next_step import annotate
 
     if trial:
         _validate_trials(paths, as_of, fmt, engine, jobs, chunk_size, quiet, trial, output, terminology, store_target)
@@ -116,6 +117,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
                                  quiet=quiet, keep_records=fmt == "turtle" or store_target is not None,
                                  keep_data=store_target is not None)
+        annotate(screening, model)
         text = RENDERERS[fmt](screening)
         if store_target is not None:
             add_to_store(store_target, screening, model, [Path(f) for f in screening.files])
@@ -137,18 +139,22 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
     from .engine.screen import screen_paths
     from .engine.shapes import ShapesError
     from .model import load_model
+    from .reports.next_step import annotate
     from .reports.render import render_trials_json, render_trials_text, render_trials_turtle
     from .trials import registry_trials, select
 
     try:
         if store_target is not None:
             raise UsageError("--trial does not add runs to a store yet; leave out --store/--endpoint")
+        if fmt == "html":
+            raise UsageError("--format html does not report several trials yet; use text, json or turtle with --trial")
         require_output_folder(output)
         model = load_model(terminology, trials=True)
         catalogue = select(trial, model, registry_trials(None))
         computable = [t["trial"] for t in catalogue if t["computable"]]
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
                                  quiet=quiet, keep_records=fmt == "turtle", trials=computable)
+        annotate(screening, model)  # next steps, criterion by criterion (each trial's criteria are its own objects)
         render = {"json": render_trials_json, "text": render_trials_text, "turtle": render_trials_turtle}[fmt]
         write_output(render(screening, catalogue), output)
     except (InputError, UsageError) as err:

@@ -49,7 +49,7 @@ def test_trial_all_gives_the_several_trials_report() -> None:
             assert list(trial) == ["trial", "verdict", "criteria"]
             assert trial["verdict"] in ("eligible", "ineligible", "indeterminate")
             for c in trial["criteria"]:
-                assert list(c) == ["id", "kind", "status", "text", "explanation", "evidence"]
+                assert list(c) == ["id", "kind", "status", "text", "explanation", "evidence", "next_step"]
                 assert c["status"] in ("pass", "fail", "unknown", "review") and c["explanation"]
     sizes = {t["trial"]: len(t["criteria"]) for t in report["patients"][0]["trials"]}
     assert sizes == {"NCT04604691": 20, "NCT00077493": 35, "NCT00098839": 35, "NCT01700946": 14,
@@ -129,3 +129,8 @@ def test_text_only_trials_of_the_registry_are_listed_not_computable(no_registry:
     report = _json("--trial", "NCT00382109", "--trial", "NCT04604691")
     assert report["trials"][0] == {"trial": "NCT00382109", "title": report["trials"][0]["title"], "computable": False}
     assert [t["trial"] for t in report["patients"][0]["trials"]] == ["NCT04604691"]
+
+
+def test_html_is_refused_with_trial_for_now() -> None:
+    code, out, err = run("validate", str(EXAMPLES), "--trial", "all", "--format", "html")
+    assert code == 2 and out == "" and "html" in err

@@ -25,7 +25,7 @@ from rdflib import Graph
 
 from ..model import generated_shapes, load_model, load_shapes
 from ..namespaces import BK
-from ..readers.cohort import ChunkInput, Cohort, lift_chunk, nt_line, read_cohort
+from ..readers.cohort import ChunkInput, Cohort, lift_chunk, partition, read_cohort
 from ..readers.fhir import code_iri_table
 from ..readers.relevance import Relevance
 from .assemble import ChunkResult, Criterion, assemble, trial_criteria
@@ -190,17 +190,13 @@ def _settings_for(model: Graph, as_of: dt.date, engine: str, files: list[Path], 
             if triple[0] not in unwanted:
                 selected.add(triple)
         shapes = selected
-    plans = compile_shapes(shapes) if engine == "fast" else compile_reference(shapes)
+    # The reference engine validates any shapes graph; it uses the plans only to re-run
+    # the validators for their sentences, so our shapes must compile for either engine.
+    plans = compile_shapes(shapes)
     return Settings(as_of=as_of, engine=engine, model_nt=graph_to_ntriples(model),
                     shapes_nt=graph_to_ntriples(shapes) if engine == "pyshacl" else b"",
                     codes=code_iri_table(model), relevance=relevance, plans=plans, criteria=criteria,
                     files=files, keep_records=keep_records, keep_data=keep_data, trials=trials)
-
-
-def compile_reference(shapes: Graph) -> list[CheckPlan]:
-    """The checks for the reference engine: pySHACL evaluates any shapes graph,
-    so the plans serve only to re-run validators for explanations."""
-    return compile_shapes(shapes)
 
 
 def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, engine: str = "fast",
@@ -233,7 +229,8 @@ def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, 
 
 
 def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: Iterable[str] = (),
-           engine: str = "fast", shapes: Graph | None = None, trials: list[str] | None = None) -> Screening:
+           engine: str = "fast", jobs: int | None = None, chunk_size: int = DEFAULT_CHUNK,
+           shapes: Graph | None = None, trials: list[str] | None = None) -> Screening:
     """Screen every patient of one patient graph (the library entry point).
 
     Args:
@@ -242,14 +239,16 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
         model: the ontology graph (default: ``ontology/*.ttl``).
         warnings: warnings from reading the input, carried into the report.
         engine: ``fast`` or ``pyshacl``.
+        jobs: worker processes (default: all cores); chunk_size: patients a chunk.
         shapes: the shapes graph (default: ``shapes/*.ttl``, or those generated from
             the model's checks when ``trials`` is given).
         trials: screen against these trials of the model, a verdict each.
     """
     model = model if model is not None else load_model(trials=trials is not None)
     settings = _settings_for(model, as_of, engine, [], True, True, None, shapes=shapes, trials=trials)
-    chunk = ChunkInput(0, 0, {}, "".join(nt_line(t) for t in data))
-    results = _run(iter([chunk]), settings, 1, 0, True)
+    cohort = Cohort(files=[])
+    partition(list(data), cohort)
+    results = _run(cohort.chunks(chunk_size), settings, jobs or default_jobs(), len(cohort.patients), True)
     return _merge(results, [(-1, i, w) for i, w in enumerate(warnings)], Counter(), settings)
 
 
