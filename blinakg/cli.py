@@ -2,28 +2,29 @@
 
 Exit statuses (contract.md): 0 every patient is eligible; 1 at least one
 patient is ineligible or indeterminate; 2 bad input or usage, with one message
-on standard error naming the file and what is wrong, and nothing written.
+on standard error naming the file and what is wrong, and nothing written; 3 an
+internal error, one line (the traceback with ``--debug``) and nothing written
+(:mod:`blinakg.cli_safety`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from .sparql.cli import add_to_store, query, serve, store_options
+from .cli_safety import GuardedGroup, check_output, debug_option, write_whole
 from .errors import InputError, UsageError
 
 EXIT_ELIGIBLE, EXIT_NOT_ELIGIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail(message: str) -> None:
-    click.echo(f"blinakg: {message}", err=True)
+    click.echo(f"blinakg: {' '.join(message.split())}", err=True)  # one line, whatever the parser said
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -50,31 +51,24 @@ def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Write the report here instead of standard output.")(func)
 
 
-def require_output_folder(output: Path | None) -> None:
-    """Refuse an output file whose folder does not exist, before any work is done."""
-    if output is not None and not output.parent.is_dir():
-        raise InputError(output, "the output folder does not exist")
+def require_output_folder(output: Path | None, inputs: tuple[Path, ...] | list[Path] = ()) -> None:
+    """Refuse an output path before any work is done: no folder, not writable, a
+    folder, a link, or an input (:func:`blinakg.cli_safety.check_output`)."""
+    check_output(output, inputs)
 
 
 def write_output(text: str, output: Path | None) -> None:
     """Write all of ``text`` or nothing: a temporary file renamed into place."""
     if output is None:
         sys.stdout.write(text)
+        sys.stdout.flush()
         return
-    require_output_folder(output)
-    directory = output.parent
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(text, output)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="blinakg")
+@debug_option
 def main() -> None:
     """blinakg: screen patients for trial NCT04604691 with OWL, SHACL and SPARQL."""
 
@@ -87,6 +81,7 @@ def main() -> None:
 @output_option
 @terminology_option
 @store_options
+@debug_option
 def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | None,
              terminology: tuple[Path, ...], store_target: Any = None) -> None:
     """Screen the patients in PATHS (FHIR R4 JSON/NDJSON or patient RDF; files or folders)."""
@@ -96,10 +91,12 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | N
     from .engine.screen import screen
 
     try:
-        require_output_folder(output)
+        require_output_folder(output, paths)
         model = load_model(terminology)
         inputs = load_inputs(list(paths), model)
         screening = screen(inputs.graph, as_of, model=model, warnings=inputs.warnings)
+        if not screening.patients:  # "every patient eligible" of no patient is no answer (issue 12, W1)
+            raise InputError(", ".join(str(p) for p in paths), "no patient could be screened")
         text = RENDERERS[fmt](screening)
         if store_target is not None:
             add_to_store(store_target, screening, model, inputs.files)

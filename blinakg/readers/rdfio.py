@@ -183,9 +183,10 @@ def parse_rdf_file(path: Path) -> Graph:
                         )
             graph.add((_term(quad.subject), _term(quad.predicate), _term(obj)))
     except SyntaxError as err:
-        line = err.lineno if isinstance(err.lineno, int) and err.lineno > 0 else None
-        column = err.offset if line is not None and isinstance(err.offset, int) and err.offset > 0 else None
-        raise InputError(path, _syntax_message(err, fmt), line, column) from None
+        at_line: int | None = err.lineno if isinstance(err.lineno, int) and err.lineno > 0 else None
+        at_column: int | None = (err.offset if at_line is not None and isinstance(err.offset, int)
+                                 and err.offset > 0 else None)
+        raise InputError(path, _syntax_message(err, fmt), at_line, at_column) from None
     except (TypeError, ValueError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise InputError(path, f"not valid {_FORMAT_NAMES[fmt]}: {message}") from None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from ..cli_safety import debug_option
 from ..errors import InputError, UsageError
 
 if TYPE_CHECKING:  # the store module pulls in rdflib: imported when a command runs
@@ -135,6 +136,7 @@ def add_to_store(target: StoreTarget, screening: Any, model: Any, files: list[Pa
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
               help="Write the results here instead of standard output.")
 @click.option("--list", "list_queries", is_flag=True, help="List the catalogue: id, summary, parameters.")
+@debug_option
 @store_option()
 @endpoint_option
 @click.option("--data", "data", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
@@ -199,6 +201,7 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="How many queries may run at once.")
 @click.option("--quiet", "-q", is_flag=True, help="No access log on standard error.")
+@debug_option
 def serve(store: str | None, host: str, port: int, timeout: float, max_results: int, workers: int,
           quiet: bool) -> None:
     """Serve the embedded store read-only as a SPARQL 1.1 Protocol endpoint at /sparql."""
