@@ -170,6 +170,30 @@ def from_oxigraph(term: Any) -> Node | None:
     raise TypeError(f"unsupported term in a result: {term!r}")
 
 
+def run_update(graphs: RunGraphs) -> str:
+    """One SPARQL update that replaces the run's graphs, the model and the shapes, and adds their quads.
+
+    Blank node labels are kept, so a blank node shared by the results and the
+    data stays one node (one ``INSERT DATA`` is one scope for labels). The
+    triples are written by Oxigraph's N-Triples serializer, whose statements
+    are valid SPARQL triples.
+    """
+    import pyoxigraph as ox
+
+    targets = [(graphs.data, data_graph_iri(graphs.run)), (graphs.model, MODEL_GRAPH),
+               (graphs.shapes, SHAPES_GRAPH), (graphs.results, graphs.run)]
+    parts = [f"DROP SILENT GRAPH <{name}> ;" for _, name in targets]
+    parts.append("INSERT DATA {")
+    for graph, name in targets:
+        triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph]
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        parts.append(f"GRAPH <{name}> {{")
+        parts.append(body.decode("utf-8"))
+        parts.append("}")
+    parts.append("}")
+    return "\n".join(parts)
+
+
 def oxigraph_result(answer: Any, form: str) -> QueryResult:
     """A pyoxigraph query answer as a :class:`QueryResult`."""
     import pyoxigraph as ox
@@ -329,32 +353,21 @@ class EmbeddedStore:
         return bool(self.store.contains_named_graph(ox.NamedNode(str(run))))
 
     def add_run(self, graphs: RunGraphs, replace: bool = False) -> None:
-        """Add a run (its results, data, and the current model and shapes).
+        """Add a run (its results, data, and the current model and shapes) atomically.
 
-        The quads are bulk-loaded (several times faster than one transaction
-        for a large cohort, but not atomic). The run's graph is written last,
-        so a run cut short while being added shows as present and is refused
-        until it is added again with ``replace``.
+        Issue 12 (D1): "adding a run is atomic. A SIGKILL at any moment leaves
+        the store as it was or with the whole run; shared graphs are never
+        removed before their replacement is in." So the graphs replaced and
+        the quads added are one SPARQL update, which Oxigraph applies in one
+        transaction: the old model and shapes stay until the new ones are in.
 
         Raises:
             InputError: the run is already there and ``replace`` is false.
         """
-        import pyoxigraph as ox
-
         if self.has_run(graphs.run) and not replace:
             raise InputError(self.path, _exists_message(graphs.run))
-        targets = [(graphs.data, data_graph_iri(graphs.run)), (graphs.model, MODEL_GRAPH),
-                   (graphs.shapes, SHAPES_GRAPH), (graphs.results, graphs.run)]
         try:
-            for _, name in reversed(targets):
-                self.store.remove_graph(ox.NamedNode(str(name)))
-            for graph, name in targets:
-                # Blank node labels are kept, so a blank node shared by the
-                # results and the data stays one node.
-                graph_name = ox.NamedNode(str(name))
-                self.store.bulk_extend(
-                    ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_name) for s, p, o in graph
-                )
+            self.store.update(run_update(graphs))
             self.store.flush()
         except OSError as err:
             raise InputError(self.path, f"cannot write to the store ({err})") from None
