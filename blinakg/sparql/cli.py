@@ -200,10 +200,17 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
               help="The most rows (or triples) one answer may hold; more is refused (HTTP 413).")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="How many queries may run at once.")
+@click.option("--max-memory", default=1024, show_default=True, type=click.IntRange(min=0), metavar="MIB",
+              help="Memory each query worker may use beyond its idle size, in MiB; a query that needs more "
+                   "is stopped (HTTP 503). 0: no cap.")
+@click.option("--max-connections", default=128, show_default=True, type=click.IntRange(1, 10000),
+              help="The most client connections open at once; more wait in the listen backlog.")
+@click.option("--client-timeout", default=30, show_default=True, type=click.IntRange(1, 3600), metavar="SECONDS",
+              help="Close a connection idle, or slow to send its request, for this long.")
 @click.option("--quiet", "-q", is_flag=True, help="No access log on standard error.")
 @debug_option
 def serve(store: str | None, host: str, port: int, timeout: float, max_results: int, workers: int,
-          quiet: bool) -> None:
+          max_memory: int, max_connections: int, client_timeout: int, quiet: bool) -> None:
     """Serve the embedded store read-only as a SPARQL 1.1 Protocol endpoint at /sparql."""
     from .server import ServerConfig
     from .server import serve as run_server
@@ -211,7 +218,8 @@ def serve(store: str | None, host: str, port: int, timeout: float, max_results: 
     target = store_target(store, None, required=True)
     assert target is not None and target.path is not None
     config = ServerConfig(store=target.path, host=host, port=port, timeout=timeout,
-                          max_results=max_results, workers=workers)
+                          max_results=max_results, workers=workers, max_memory=max_memory << 20,
+                          connection_limit=max_connections, client_timeout=client_timeout)
 
     def announce(url: str) -> None:
         click.echo(f"blinakg: serving {target.path} read-only at {url} (time limit {timeout:g} s, "

@@ -330,6 +330,48 @@ def _outline(text: str) -> _Outline:
     return out
 
 
+def _keywords(text: str) -> set[str]:
+    """The bare words of a query, upper-cased, outside comments, strings and IRIs."""
+    words: set[str] = set()
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                j += 2 if text[j] == "\\" else 1
+            i = j + len(quote)
+            continue
+        if ch == "<":
+            match = _IRIREF.match(text, i)
+            i = match.end() if match else i + 1
+            continue
+        match = _WORD.match(text, i)
+        if match:
+            word = match.group(0)
+            if word[0] not in "?$0123456789" and ":" not in word:
+                words.add(word.upper())
+            i = match.end()
+            continue
+        i += 1
+    return words
+
+
+def uses_service(text: str) -> bool:
+    """Whether a query holds a ``SERVICE`` pattern (a federated query, which reaches the network)."""
+    return "SERVICE" in _keywords(text)
+
+
+def dataset_clauses(text: str) -> bool:
+    """Whether a query names its dataset with ``FROM`` or ``FROM NAMED``."""
+    return "FROM" in _keywords(text)
+
+
 def query_form(text: str) -> str | None:
     """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``; ``None`` when it is not a query."""
     return _outline(text).form
