@@ -75,7 +75,7 @@ def test_a_killed_writer_leaves_the_store_as_it_was_or_with_the_whole_run(tmp_pa
             assert writer.stdout is not None
             line = writer.stdout.readline()
             assert line.strip() == "ready", writer.stderr.read() if writer.stderr else line
-            time.sleep(rng.uniform(0.0, 0.6))
+            time.sleep(rng.uniform(0.0, 0.4))
         finally:
             writer.send_signal(signal.SIGKILL)
             writer.wait(10)

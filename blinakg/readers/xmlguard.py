@@ -90,6 +90,10 @@ def check_xml(raw: bytes) -> XmlFacts:
     except expat.ExpatError as err:
         message = expat.ErrorString(err.code) if err.code else str(err)
         raise XmlRefused(f"not well-formed XML: {message}", err.lineno, err.offset + 1) from None
+    except LookupError as err:  # the XML declaration names an encoding Python does not know
+        raise XmlRefused(f"declares an unknown encoding ({err})", 1) from None
+    except (ValueError, UnicodeError) as err:
+        raise XmlRefused(f"not well-formed XML: {err}", 1) from None
     except RecursionError:  # pragma: no cover - expat does not recurse; belt and braces
         raise XmlRefused("nested too deeply") from None
     return XmlFacts(encoding=facts["encoding"])
