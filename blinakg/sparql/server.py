@@ -514,6 +514,7 @@ def _waitress_options(config: ServerConfig) -> dict[str, Any]:
         "connection_limit": config.connection_limit,
         "backlog": max(64, config.connection_limit),
         "channel_timeout": config.client_timeout,
+        "cleanup_interval": max(1, min(30, config.client_timeout // 2)),  # how often timed-out channels are closed
         "max_request_body_size": MAX_BODY,
         "max_request_header_size": 64 * 1024,
         "asyncore_use_poll": True,
