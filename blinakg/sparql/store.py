@@ -42,6 +42,7 @@ Kinds of store:
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import urllib.error
@@ -432,10 +433,9 @@ class RemoteStore:
             graph.parse(data=body.decode("utf-8"), format=fmt)
             return QueryResult(form=form, graph=graph)
         try:
-            document = json.loads(body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            raise InputError(self.endpoint, f"the endpoint did not answer SPARQL JSON results ({content_type})") from None
-        return parse_json_results(document)
+            return parse_results(body, content_type)
+        except ValueError:
+            raise InputError(self.endpoint, f"the endpoint did not answer SPARQL results ({content_type})") from None
 
     def has_run(self, run: URIRef) -> bool:
         """Whether the endpoint holds a run's results graph."""
@@ -472,32 +472,27 @@ class RemoteStore:
         """Nothing to release."""
 
 
-def _json_term(binding: dict[str, str]) -> Node:
-    kind, value = binding.get("type"), binding.get("value", "")
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if kind in ("literal", "typed-literal"):
-        if "xml:lang" in binding:
-            return Literal(value, lang=binding["xml:lang"])
-        datatype = binding.get("datatype")
-        if datatype and datatype != str(XSD.string):
-            return Literal(value, datatype=URIRef(datatype), normalize=False)
-        return Literal(value)
-    raise ValueError(f"unknown term type {kind!r}")
+def parse_results(body: bytes, content_type: str = "application/sparql-results+json") -> QueryResult:
+    """SPARQL results in any of the W3C formats, read by rdflib's parsers.
+
+    Raises:
+        ValueError: the body is not results in that format.
+    """
+    from rdflib.query import Result
+
+    media = content_type.split(";")[0].strip().lower()
+    fmt = {"application/sparql-results+xml": "xml", "application/xml": "xml", "text/xml": "xml",
+           "text/csv": "csv", "text/tab-separated-values": "tsv"}.get(media, "json")
+    try:
+        answer = Result.parse(io.BytesIO(body), format=fmt)
+    except Exception as err:  # rdflib's parsers raise many kinds
+        raise ValueError(f"not SPARQL {fmt.upper()} results ({type(err).__name__}: {err})") from None
+    return rdflib_result(answer)
 
 
 def parse_json_results(document: dict[str, Any]) -> QueryResult:
-    """SPARQL 1.1 JSON results as a :class:`QueryResult`."""
-    if "boolean" in document:
-        return QueryResult(form=ASK, boolean=bool(document["boolean"]))
-    variables = list(document.get("head", {}).get("vars", []))
-    rows = [
-        tuple(_json_term(binding[v]) if v in binding else None for v in variables)
-        for binding in document.get("results", {}).get("bindings", [])
-    ]
-    return QueryResult(form=SELECT, variables=variables, rows=rows)
+    """SPARQL 1.1 JSON results (already decoded) as a :class:`QueryResult`."""
+    return parse_results(json.dumps(document).encode("utf-8"))
 
 
 class MemoryStore:
@@ -605,5 +600,5 @@ def record_run(target: StoreTarget, screening: Any, model: Graph, files: Sequenc
 __all__ = [
     "MODEL_GRAPH", "SHAPES_GRAPH", "DEFAULT_STORE", "STORE_ENV", "default_store_path", "data_graph_iri",
     "RunGraphs", "run_graphs", "EmbeddedStore", "RemoteStore", "MemoryStore", "StoreTarget", "record_run",
-    "to_oxigraph", "from_oxigraph", "oxigraph_result", "rdflib_result", "parse_json_results",
+    "to_oxigraph", "from_oxigraph", "oxigraph_result", "rdflib_result", "parse_json_results", "parse_results",
 ]
