@@ -325,3 +325,10 @@ def test_nothing_tries_the_network_while_screening_hostile_inputs(tmp_path: Path
         code, _, err = validate(path)
         assert code in (0, 1, 2) and "Traceback" not in err, (path, err)
     assert no_network == []
+
+
+def test_blinakg_query_refuses_service_on_local_stores(tmp_path: Path, no_network: list[Any]) -> None:
+    query = write(tmp_path / "federated.rq", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
+    code, out, err = run("query", str(query), "--data", str(EXAMPLES / "pat-001-eligible.ttl"))
+    assert_bad_input(code, out, err, r"federated\.rq: the query uses SERVICE")
+    assert no_network == []

@@ -170,6 +170,10 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
     try:
         source = resolve(name)
         check_syntax(source.text, source.label)
+        if endpoint is None:  # the endpoint was asked for; a local store reaches no network
+            from .store import refuse_service
+
+            refuse_service(source.text, source.label)
         bound = bind_parameters(source.text, parse_params(params), source.label, source.parameters)
         if target is not None:
             backend = target.open(writable=False)

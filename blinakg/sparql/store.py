@@ -70,6 +70,20 @@ STORE_ENV = "BLINAKG_STORE"
 HTTP_TIMEOUT = 120.0
 
 
+def refuse_service(text: str, label: str) -> None:
+    """contract.md: "No command reaches the network unless told to by ``--endpoint``
+    … no … SPARQL ``SERVICE``" (pyoxigraph and rdflib would both fetch it).
+
+    Raises:
+        UsageError: the query holds a ``SERVICE`` clause.
+    """
+    from .query import uses_service
+
+    if uses_service(text):
+        raise UsageError(f"{label}: the query uses SERVICE (a federated query); blinakg reaches no other "
+                         "server unless told to with --endpoint")
+
+
 def default_store_path() -> Path:
     """``$BLINAKG_STORE`` if set, else ``.blinakg/store`` under the current folder."""
     value = os.environ.get(STORE_ENV)
@@ -374,8 +388,9 @@ class EmbeddedStore:
             raise InputError(self.path, f"cannot write to the store ({err})") from None
 
     def query(self, text: str) -> QueryResult:
-        """Run a query over the union of all graphs."""
+        """Run a query over the union of all graphs (``SERVICE`` refused: no network)."""
         form = check_is_query(text, self.label)
+        refuse_service(text, self.label)
         try:
             return oxigraph_result(self.store.query(text, use_default_graph_as_union=True), form)
         except SyntaxError as err:
@@ -533,8 +548,9 @@ class MemoryStore:
             target.add(triple)
 
     def query(self, text: str) -> QueryResult:
-        """Run a query with rdflib over the union of the graphs."""
+        """Run a query with rdflib over the union of the graphs (``SERVICE`` refused: no network)."""
         check_is_query(text, self.label)
+        refuse_service(text, self.label)
         try:
             with warnings.catch_warnings():
                 # rdflib 7 warns about its own use of Dataset.default_context on every union lookup.
