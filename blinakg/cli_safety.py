@@ -85,6 +85,13 @@ class GuardedGroup(click.Group):
         except (InputError, UsageError) as err:
             click.echo(f"blinakg: {' '.join(str(err).split())}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except BrokenPipeError:  # the reader of standard output went away: a usage matter, not a defect
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            click.echo("blinakg: standard output was closed before the report was written whole", err=True)
+            sys.exit(EXIT_BAD_INPUT)
         except Exception as err:  # the point of this class (RecursionError, MemoryError too): never an answer
             internal_error(err, _debugging(ctx))
 

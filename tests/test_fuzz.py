@@ -212,3 +212,28 @@ def test_every_truncation_of_a_turtle_file_reads_or_is_refused_with_a_position(t
     for end in (len(example) // 3, len(example) - 2):
         path.write_bytes(example[:end])
         check_validate(path)
+
+
+SMALL_FHIR = json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+    {"fullUrl": "urn:uuid:0b6e3c1c-1", "resource": {"resourceType": "Patient", "id": "p9", "birthDate": "2013-06-14",
+                                                    "gender": "male"}},
+    {"resource": {"resourceType": "Observation", "id": "anc-9", "status": "final",
+                  "code": {"coding": [{"system": "http://loinc.org", "code": "751-8"}]},
+                  "subject": {"reference": "Patient/p9"}, "effectiveDateTime": "2025-02-26",
+                  "valueQuantity": {"value": 1.8e3, "unit": "/uL", "system": "http://unitsofmeasure.org",
+                                    "code": "/uL"}}}]}, ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize("suffix", [".nt", ".trig", ".json"])
+def test_every_truncation_of_trig_n_triples_and_json_reads_or_is_refused(tmp_path: Path, suffix: str) -> None:
+    """The audit's other truncation sweeps, on compact files."""
+    if suffix == ".json":
+        seed = SMALL_FHIR
+    else:
+        graph = parse_rdf_file(Path(__file__).resolve().parent / "hostile" / "sweep.ttl")
+        nt = graph.serialize(format="nt", encoding="utf-8")
+        seed = nt if suffix == ".nt" else b"<urn:x:g> {\n" + nt + b"}\n"
+    path = tmp_path / f"cut{suffix}"
+    for end in range(len(seed) + 1):
+        path.write_bytes(seed[:end])
+        read_or_refuse(path)

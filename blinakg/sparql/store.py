@@ -445,7 +445,11 @@ class RemoteStore:
         if form in (CONSTRUCT, DESCRIBE):
             graph = Graph()
             fmt = "nt" if "n-triples" in content_type else "turtle"
-            graph.parse(data=body.decode("utf-8"), format=fmt)
+            try:
+                graph.parse(data=body.decode("utf-8"), format=fmt)
+            except Exception as err:  # rdflib's parsers raise many kinds; the endpoint is at fault
+                raise InputError(self.endpoint, f"the endpoint's answer is not valid {fmt.upper()} "
+                                                f"({type(err).__name__})") from None
             return QueryResult(form=form, graph=graph)
         try:
             return parse_results(body, content_type)
