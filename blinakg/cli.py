@@ -78,31 +78,42 @@ def main() -> None:
 @click.option("--as-of", "as_of", callback=_parse_date, default=None, metavar="YYYY-MM-DD",
               help="D, the screening reference date (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
+              help="fast: set-at-a-time on pyoxigraph; pyshacl: the reference. Same report either way.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes (default: all cores). The report does not depend on N.")
+@click.option("--chunk-size", "chunk_size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Patients screened together in one worker. The report does not depend on it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @output_option
 @terminology_option
 @store_options
 @debug_option
-def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, output: Path | None,
-             terminology: tuple[Path, ...], store_target: Any = None) -> None:
+def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, jobs: int | None, chunk_size: int,
+             quiet: bool, output: Path | None, terminology: tuple[Path, ...], store_target: Any = None) -> None:
     """Screen the patients in PATHS (FHIR R4 JSON/NDJSON or patient RDF; files or folders)."""
-    from .readers.loader import load_inputs
+    from .engine.screen import screen_paths
+    from .engine.shapes import ShapesError
     from .model import load_model
     from .reports.render import RENDERERS
-    from .engine.screen import screen
 
     try:
         require_output_folder(output, paths)
         model = load_model(terminology)
-        inputs = load_inputs(list(paths), model)
-        screening = screen(inputs.graph, as_of, model=model, warnings=inputs.warnings)
+        screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
+                                 quiet=quiet, keep_records=fmt == "turtle" or store_target is not None,
+                                 keep_data=store_target is not None)
         if not screening.patients:  # "every patient eligible" of no patient is no answer (issue 12, W1)
             raise InputError(", ".join(str(p) for p in paths), "no patient could be screened")
         text = RENDERERS[fmt](screening)
         if store_target is not None:
-            add_to_store(store_target, screening, model, inputs.files)
+            add_to_store(store_target, screening, model, [Path(f) for f in screening.files])
         write_output(text, output)
     except (InputError, UsageError) as err:
         _fail(str(err))
+        return
+    except ShapesError as err:
+        _fail(f"shapes: {err}")
         return
     eligible = all(p.verdict == "eligible" for p in screening.patients)
     sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)

@@ -47,7 +47,7 @@ def test_json_report_follows_the_contract() -> None:
     pat017 = next(p for p in report["patients"] if p["id"] == "pat-017")
     i5 = next(c for c in pat017["criteria"] if c["id"] == "I5")
     assert i5["status"] == "fail"
-    assert "800 /uL" in i5["explanation"] and "2025-02-24" in i5["explanation"] and "1.0 10*9/L" in i5["explanation"]
+    assert "800 /uL" in i5["explanation"] and "2025-02-24" in i5["explanation"] and "≥ 1 10*9/L" in i5["explanation"]
     assert i5["evidence"] == [{"source": "Observation/anc-pat-017", "value": "800 /uL", "date": "2025-02-24"}]
     assert "Observation/obs-9 is dated after 2025-03-01 and was ignored." in report["warnings"]
 

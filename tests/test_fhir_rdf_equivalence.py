@@ -3,6 +3,8 @@ and evidence for the same facts (tests/equivalence/*.json beside *.ttl)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,24 @@ def test_example_fhir_patients_screen_as_intended() -> None:
     inputs = load_inputs([EXAMPLES / "pat-017-ineligible.json", EXAMPLES / "pat-023-indeterminate.ndjson"], model)
     verdicts = {p.id: p.verdict for p in screen(inputs.graph, AS_OF, model=model).patients}
     assert verdicts == {"pat-017": "ineligible", "pat-023": "indeterminate"}
+
+
+PERIODS = Path(__file__).parent / "fhir" / "periods"
+
+
+def test_periods_through_the_fhir_reader() -> None:
+    """criteria.md, "periods", on every period the FHIR reader lifts (Procedure.performedPeriod,
+    MedicationAdministration / MedicationStatement.effectivePeriod, Observation.effectivePeriod,
+    Condition.onsetPeriod): under way at D, open, ended inside and just outside a window,
+    starting after D (ignored, with a warning)."""
+    expected = json.loads((PERIODS / "expected.json").read_text())
+    model = load_model()
+    inputs = load_inputs([PERIODS / "export.ndjson"], model)
+    result = screen(inputs.graph, dt.date.fromisoformat(expected["as_of"]), model=model, warnings=inputs.warnings)
+    assert len(result.patients) == len(expected["patients"]) == 14
+    for patient in result.patients:
+        case = expected["patients"][patient.id]
+        statuses = {c.id: c.status for c in patient.criteria if c.id in case["expect"]}
+        assert statuses == case["expect"], f"{patient.id}: {case['summary']}"
+    for source in expected["ignored"]:
+        assert any(w.startswith(f"{source} is dated after") for w in result.warnings), source

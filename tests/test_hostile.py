@@ -281,7 +281,7 @@ def test_an_internal_error_exits_3_with_one_line_and_the_traceback_only_with_deb
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise IndexError("list index out of range")
 
-    monkeypatch.setattr(screen_module, "screen", broken)
+    monkeypatch.setattr(screen_module, "screen_paths", broken)
     target = write(tmp_path / "out.json", "previous\n")
     code, out, err = validate(EXAMPLES / "pat-001-eligible.ttl", extra=("--output", str(target)))
     assert code == 3 and out == ""

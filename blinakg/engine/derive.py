@@ -3,8 +3,9 @@
 Shapes stay simple and engine-neutral because everything that needs a calendar,
 a unit registry or a closure is worked out once, here, before validation:
 
-* ``bk:onDate`` / ``bk:daysBeforeAsOf`` — criteria.md: "a dateTime counts by its
-  date part; a period counts by its end, or its start when it has no end";
+* ``bk:onDate`` / ``bk:daysBeforeAsOf`` / ``bk:endedDaysBeforeAsOf`` — criteria.md:
+  "a dateTime counts by its date part"; a period counts by the date it was last
+  under way on or before D (:func:`date_record`);
 * ``bk:Evidence`` / ``bk:ignoredBecause`` — statuses and dates that make a record
   no evidence (``queries/derive/10-evidence.ru``);
 * ``bk:inValueSet`` — the value-set closure over the model's hierarchy, once,
@@ -23,16 +24,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
-from rdflib.namespace import RDF, SKOS, XSD
+from rdflib.namespace import XSD
 
-from ..sparql import catalogue
-from ..namespaces import BK, RUN
-from .planner import prepared_update
+from ..namespaces import BK, BK_IRI, RUN
 from ..readers.units import Conversion, UnitProblem, convert, format_decimal
+from ..sparql import catalogue
+from .oxistore import select, graph_to_ntriples, new_store
 
 
 def _date_bounds(value: Literal) -> tuple[dt.date, dt.date] | None:
@@ -51,129 +54,237 @@ def _date_bounds(value: Literal) -> tuple[dt.date, dt.date] | None:
         return None
 
 
-def record_date(graph: Graph, record: Node) -> tuple[dt.date | None, Literal | None]:
-    """The date a record counts by: period end, else period start, else effective.
+@dataclass(frozen=True)
+class RecordDates:
+    """When a record counts, at D.
 
-    A partial date counts by its first day. Returns the date and the literal read.
+    ``on`` is the date it counts by (``bk:onDate``); ``ended`` the date it was
+    over (``bk:endedOn``), absent for a period still under way at D;
+    ``literal`` the date literal read; ``when`` a phrase for explanations.
     """
-    for prop in (BK.periodEnd, BK.periodStart, BK.effective):
-        value = graph.value(record, prop)
-        if isinstance(value, Literal):
-            bounds = _date_bounds(value)
-            return (bounds[0] if bounds else None), value
-    return None, None
+
+    on: dt.date | None
+    ended: dt.date | None
+    literal: Literal | None
+    when: str | None = None
 
 
-def _derive_dates(graph: Graph, as_of: dt.date) -> None:
-    for record in set(graph.subjects(BK.subject, None)):
-        day, literal = record_date(graph, record)
-        if day is not None:
-            graph.add((record, BK.onDate, Literal(day)))
-            graph.add((record, BK.daysBeforeAsOf, Literal((as_of - day).days)))
-        elif literal is not None:
-            graph.add((record, BK.ignoredBecause, Literal(f"has a date '{literal}' that is not a date")))
-        abatement = graph.value(record, BK.abatement)
-        abated = _date_bounds(abatement) if isinstance(abatement, Literal) else None
-        if abated:
-            graph.add((record, BK.abatedOn, Literal(abated[0])))
-    for patient in set(graph.subjects(RDF.type, BK.Patient)):
-        birth = graph.value(patient, BK.birthDate)
-        bounds = _date_bounds(birth) if isinstance(birth, Literal) else None
-        if bounds:
-            graph.add((patient, BK.birthEarliest, Literal(bounds[0])))
-            graph.add((patient, BK.birthLatest, Literal(bounds[1])))
+def date_record(start: Literal | None, end: Literal | None, effective: Literal | None,
+                as_of: dt.date) -> RecordDates:
+    """The dates a record counts by, from its period or its single date.
+
+    criteria.md, "periods": "a period that starts on or before D counts by the
+    date it was last under way on or before D: its end, or D itself when it
+    ends after D or has no end (an open period is ongoing) ... a period that
+    starts after D is not evidence (dated after D). I3's blocks are counted
+    when they ended (or, given as one date, took place) on or before the marrow
+    assessment: a block still under way is not yet 'after'."
+
+    A partial date counts by its first day. A period with an end and no start
+    counts by its end (nothing says it was under way earlier).
+    """
+    if start is None and end is None:
+        if effective is None:
+            return RecordDates(None, None, None)
+        bounds = _date_bounds(effective)
+        day = bounds[0] if bounds else None
+        return RecordDates(day, day, effective)
+    start_day = _first_day(start)
+    end_day = _first_day(end)
+    if (start is not None and start_day is None) or (end is not None and end_day is None):
+        return RecordDates(None, None, end if end is not None and end_day is None else start)
+    if start_day is None:
+        return RecordDates(end_day, end_day, end)
+    if start_day > as_of:
+        return RecordDates(start_day, None, start, f"starting {start_day.isoformat()}")
+    if end_day is not None and end_day <= as_of:
+        return RecordDates(end_day, end_day, end, f"from {start_day.isoformat()} to {end_day.isoformat()}")
+    until = f"to {end_day.isoformat()}" if end_day is not None else "with no end"
+    return RecordDates(as_of, None, start,
+                       f"under way on {as_of.isoformat()} (from {start_day.isoformat()} {until})")
 
 
-def _decimal(value: object) -> Decimal | None:
-    if isinstance(value, Literal):
+def _first_day(value: Literal | None) -> dt.date | None:
+    bounds = _date_bounds(value) if value is not None else None
+    return bounds[0] if bounds else None
+
+
+_P = f"PREFIX bk: <{BK_IRI}>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+_XSD_DATE = ox.NamedNode(str(XSD.date))
+_XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
+
+
+def _bk(name: str) -> ox.NamedNode:
+    return ox.NamedNode(BK_IRI + name)
+
+
+def _date(day: dt.date) -> ox.Literal:
+    return ox.Literal(day.isoformat(), datatype=_XSD_DATE)
+
+
+def _decimal_literal(value: Decimal) -> ox.Literal:
+    return ox.Literal(format_decimal(value), datatype=_XSD_DECIMAL)
+
+
+def _lit(term: ox.Literal | None) -> Literal | None:
+    """A pyoxigraph literal as the rdflib literal the date helpers read."""
+    return None if term is None else Literal(term.value)
+
+
+def _dec(term: object) -> Decimal | None:
+    if isinstance(term, ox.Literal):
         try:
-            return Decimal(str(value))
+            value = Decimal(term.value)
         except InvalidOperation:
             return None
+        return value if value.is_finite() else None
     return None
 
 
-def _decimal_literal(value: Decimal) -> Literal:
-    return Literal(format_decimal(value), datatype=XSD.decimal)
+def _derive_dates(store: ox.Store, as_of: dt.date) -> list[ox.Quad]:
+    """``bk:onDate``, ``bk:daysBeforeAsOf``, ``bk:endedDaysBeforeAsOf``, ``bk:whenText``,
+    ``bk:abatedOn``; ``bk:birthEarliest`` / ``bk:birthLatest`` for patients."""
+    quads: list[ox.Quad] = []
+    seen: set[object] = set()
+    rows = select(store, _P + """
+        SELECT ?record ?start ?end ?effective ?abatement WHERE {
+          { SELECT DISTINCT ?record WHERE { ?record bk:subject ?patient } }
+          OPTIONAL { ?record bk:periodStart ?start } OPTIONAL { ?record bk:periodEnd ?end }
+          OPTIONAL { ?record bk:effective ?effective } OPTIONAL { ?record bk:abatement ?abatement }
+        } ORDER BY ?record ?start ?end ?effective ?abatement""")
+    for row in rows:
+        record = row["record"]
+        if record in seen:
+            continue  # several values of one date property: the first in order counts
+        seen.add(record)
+        dates = date_record(_lit(row["start"]), _lit(row["end"]), _lit(row["effective"]), as_of)
+        if dates.on is not None:
+            quads.append(ox.Quad(record, _bk("onDate"), _date(dates.on)))
+            quads.append(ox.Quad(record, _bk("daysBeforeAsOf"), ox.Literal((as_of - dates.on).days)))
+            if dates.ended is not None:
+                quads.append(ox.Quad(record, _bk("endedDaysBeforeAsOf"), ox.Literal((as_of - dates.ended).days)))
+            if dates.when is not None:
+                quads.append(ox.Quad(record, _bk("whenText"), ox.Literal(dates.when)))
+        elif dates.literal is not None:
+            quads.append(ox.Quad(record, _bk("ignoredBecause"),
+                                 ox.Literal(f"has a date '{dates.literal}' that is not a date")))
+        abated = _date_bounds(_lit(row["abatement"])) if row["abatement"] is not None else None  # type: ignore[arg-type]
+        if abated:
+            quads.append(ox.Quad(record, _bk("abatedOn"), _date(abated[0])))
+    seen.clear()
+    for row in select(store, _P + "SELECT ?patient ?birth WHERE { ?patient a bk:Patient ; bk:birthDate ?birth } "
+                                "ORDER BY ?patient ?birth"):
+        if row["patient"] in seen:
+            continue
+        seen.add(row["patient"])
+        bounds = _date_bounds(Literal(row["birth"].value))
+        if bounds:
+            quads.append(ox.Quad(row["patient"], _bk("birthEarliest"), _date(bounds[0])))
+            quads.append(ox.Quad(row["patient"], _bk("birthLatest"), _date(bounds[1])))
+    return quads
 
 
-def _quantity_text(graph: Graph, node: Node) -> str | None:
-    value = _decimal(graph.value(node, BK.value))
+def _quantity_text(value: Decimal | None, comparator: object, unit: object) -> str | None:
     if value is None:
         return None
-    comparator = graph.value(node, BK.comparator)
-    unit = graph.value(node, BK.unit)
-    text = f"{comparator or ''}{format_decimal(value)}"
-    return f"{text} {unit}" if unit is not None else f"{text} (no unit)"
+    text = f"{comparator.value if isinstance(comparator, ox.Literal) else ''}{format_decimal(value)}"
+    return f"{text} {unit.value}" if isinstance(unit, ox.Literal) else f"{text} (no unit)"
 
 
-def _result_text(graph: Graph, record: Node) -> str | None:
-    quantity = _quantity_text(graph, record)
-    if quantity is not None:
-        return quantity
-    code = graph.value(record, BK.valueCode)
-    if code is not None:
-        label = graph.value(code, SKOS.prefLabel)
-        return str(label) if label is not None else str(code)
-    for prop in (BK.valueString, BK.valueBoolean):
-        value = graph.value(record, prop)
-        if value is not None:
-            return str(value).lower() if prop == BK.valueBoolean else f'"{value}"'
-    return None
+def _canonical_units(store: ox.Store) -> dict[object, tuple[str, tuple[Conversion, ...]]]:
+    """Value set -> (its canonical unit, the model's extra conversions into it)."""
+    units: dict[object, tuple[str, list[Conversion]]] = {}
+    for row in select(store, _P + """
+        SELECT ?set ?unit ?from ?divisor WHERE {
+          ?set bk:canonicalUnit ?unit .
+          OPTIONAL { ?set bk:unitConversion ?c . ?c bk:fromUnit ?from ; bk:divisor ?divisor }
+        } ORDER BY ?set ?from"""):
+        entry = units.setdefault(row["set"], (row["unit"].value, []))
+        if row["from"] is not None:
+            entry[1].append(Conversion(row["from"].value, Decimal(row["divisor"].value)))
+    return {key: (unit, tuple(extra)) for key, (unit, extra) in units.items()}
 
 
-def _derive_quantities(graph: Graph) -> None:
-    """Convert each result (and its ULN and components) into its value set's unit."""
-    for record in set(graph.subjects(RDF.type, BK.Evidence)):
-        text = _result_text(graph, record)
+def _derive_quantities(store: ox.Store) -> list[ox.Quad]:
+    """Convert each result (and its ULN and components) into its value set's unit;
+    ``bk:valueText``, the result as recorded, for explanations and evidence."""
+    canonical = _canonical_units(store)
+    quads: list[ox.Quad] = []
+    target_of: dict[object, tuple[str, tuple[Conversion, ...]]] = {}
+    converted: dict[object, tuple[str, tuple[Conversion, ...]]] = {}  # records whose value converted
+    for row in select(store, _P + """
+        SELECT ?record ?set WHERE { ?record a bk:Evidence ; bk:inValueSet ?set } ORDER BY ?record ?set"""):
+        if row["record"] not in target_of and row["set"] in canonical:
+            target_of[row["record"]] = canonical[row["set"]]
+    seen: set[object] = set()
+    for row in select(store, _P + """
+        SELECT ?record ?value ?unit ?comparator ?code ?label ?string ?boolean ?high ?highUnit WHERE {
+          ?record a bk:Evidence .
+          OPTIONAL { ?record bk:value ?value } OPTIONAL { ?record bk:unit ?unit }
+          OPTIONAL { ?record bk:comparator ?comparator }
+          OPTIONAL { ?record bk:valueCode ?code OPTIONAL { ?code skos:prefLabel ?label } }
+          OPTIONAL { ?record bk:valueString ?string } OPTIONAL { ?record bk:valueBoolean ?boolean }
+          OPTIONAL { ?record bk:referenceHigh ?high } OPTIONAL { ?record bk:referenceHighUnit ?highUnit }
+        } ORDER BY ?record ?value ?unit ?code ?label ?string"""):
+        record = row["record"]
+        if record in seen:
+            continue
+        seen.add(record)
+        value = _dec(row["value"])
+        text = _quantity_text(value, row["comparator"], row["unit"])
+        if text is None and row["code"] is not None:
+            text = row["label"].value if row["label"] is not None else row["code"].value
+        if text is None and row["string"] is not None:
+            text = f'"{row["string"].value}"'
+        if text is None and row["boolean"] is not None:
+            text = row["boolean"].value.lower()
         if text is not None:
-            graph.add((record, BK.valueText, Literal(text)))
-        value = _decimal(graph.value(record, BK.value))
+            quads.append(ox.Quad(record, _bk("valueText"), ox.Literal(text)))
         if value is None:
             continue
-        unit_literal = graph.value(record, BK.unit)
-        unit = str(unit_literal) if unit_literal is not None else None
-        target: str | None = unit
-        extra: tuple[Conversion, ...] = ()
-        for value_set in graph.objects(record, BK.inValueSet):
-            canonical = graph.value(value_set, BK.canonicalUnit)
-            if canonical is not None:
-                target = str(canonical)
-                extra = tuple(
-                    Conversion(str(graph.value(c, BK.fromUnit)), Decimal(str(graph.value(c, BK.divisor))))
-                    for c in graph.objects(value_set, BK.unitConversion)
-                )
-                break
+        unit = row["unit"].value if row["unit"] is not None else None
+        target, extra = target_of.get(record, (unit, ()))
         try:
             if target is None:
                 raise UnitProblem("the result has no unit")
             norm = convert(value, unit, target, extra)
         except UnitProblem as problem:
-            graph.add((record, BK.unitProblem, Literal(str(problem))))
+            quads.append(ox.Quad(record, _bk("unitProblem"), ox.Literal(str(problem))))
             continue
-        graph.add((record, BK.normValue, _decimal_literal(norm)))
-        graph.add((record, BK.normUnit, Literal(target)))
-        high = _decimal(graph.value(record, BK.referenceHigh))
+        quads.append(ox.Quad(record, _bk("normValue"), _decimal_literal(norm)))
+        quads.append(ox.Quad(record, _bk("normUnit"), ox.Literal(target)))
+        converted[record] = (target, extra)
+        high = _dec(row["high"])
         if high is not None:
-            high_unit = graph.value(record, BK.referenceHighUnit) or unit_literal
+            high_unit = row["highUnit"].value if row["highUnit"] is not None else unit
             try:
-                uln = convert(high, str(high_unit) if high_unit else None, target, extra)
-                graph.add((record, BK.normUln, _decimal_literal(uln)))
+                quads.append(ox.Quad(record, _bk("normUln"), _decimal_literal(convert(high, high_unit, target, extra))))
             except UnitProblem as problem:
-                graph.add((record, BK.unitProblem, Literal(f"reference range: {problem}")))
-        for component in graph.objects(record, BK.component):
-            comp_value = _decimal(graph.value(component, BK.value))
-            comp_unit = graph.value(component, BK.unit)
-            text = _quantity_text(graph, component)
-            if text is not None:
-                graph.add((component, BK.valueText, Literal(text)))
-            if comp_value is None:
-                continue
-            try:
-                comp_norm = convert(comp_value, str(comp_unit) if comp_unit else None, target, extra)
-                graph.add((component, BK.normValue, _decimal_literal(comp_norm)))
-            except UnitProblem as problem:
-                graph.add((component, BK.unitProblem, Literal(str(problem))))
+                quads.append(ox.Quad(record, _bk("unitProblem"), ox.Literal(f"reference range: {problem}")))
+    seen.clear()
+    for row in select(store, _P + """
+        SELECT ?record ?component ?value ?unit ?comparator WHERE {
+          ?record a bk:Evidence ; bk:component ?component .
+          OPTIONAL { ?component bk:value ?value } OPTIONAL { ?component bk:unit ?unit }
+          OPTIONAL { ?component bk:comparator ?comparator }
+        } ORDER BY ?component ?value ?unit"""):
+        component = row["component"]
+        if component in seen or row["record"] not in converted:
+            continue  # components are read only beside a usable result
+        seen.add(component)
+        value = _dec(row["value"])
+        text = _quantity_text(value, row["comparator"], row["unit"])
+        if text is not None:
+            quads.append(ox.Quad(component, _bk("valueText"), ox.Literal(text)))
+        if value is None:
+            continue
+        target, extra = converted[row["record"]]
+        try:
+            unit = row["unit"].value if row["unit"] is not None else None
+            quads.append(ox.Quad(component, _bk("normValue"), _decimal_literal(convert(value, unit, target, extra))))
+        except UnitProblem as problem:
+            quads.append(ox.Quad(component, _bk("unitProblem"), ox.Literal(str(problem))))
+    return quads
 
 
 def screening_node(as_of: dt.date) -> URIRef:
@@ -181,8 +292,40 @@ def screening_node(as_of: dt.date) -> URIRef:
     return RUN[f"screening-{as_of.isoformat()}"]
 
 
-def derive(data: Graph, model: Graph, as_of: dt.date) -> Graph:
-    """Build the working graph that the shapes validate: model + data + derived facts.
+DERIVE_UPDATES = ("derive-evidence", "derive-value-sets", "derive-polarity", "derive-active",
+                  "derive-patient", "derive-estimates")
+
+
+def derive_store(store: ox.Store, as_of: dt.date) -> ox.Store:
+    """Add the derived facts to a store holding the model and a cohort's data.
+
+    The order is the data flow: dates (Python: calendar), evidence at D,
+    value-set closure (repeated until every set with exclusions is computed),
+    units (Python: UCUM), then polarity, active records, per-patient facts and
+    estimates (SPARQL Update, rules read from the model).
+    """
+    screening = ox.NamedNode(str(screening_node(as_of)))
+    store.extend([ox.Quad(screening, ox.NamedNode(str(RDF_TYPE)), _bk("Screening")),
+                  ox.Quad(screening, _bk("asOf"), _date(as_of))])
+    store.extend(_derive_dates(store, as_of))
+    store.update(catalogue.get("derive-evidence").text)
+    value_sets = catalogue.get("derive-value-sets").text
+    count = _MEMBERSHIP_COUNT
+    computed = -1
+    while computed != (computed := int(next(select(store, count))["n"].value)):
+        store.update(value_sets)
+    store.extend(_derive_quantities(store))
+    for query_id in DERIVE_UPDATES[2:]:
+        store.update(catalogue.get(query_id).text)
+    return store
+
+
+RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_MEMBERSHIP_COUNT = _P + "SELECT (COUNT(DISTINCT ?set) AS ?n) WHERE { ?set bk:membershipComputed ?done }"
+
+
+def derive(data: Graph, model: Graph, as_of: dt.date) -> ox.Store:
+    """The working store the shapes validate: model + data + derived facts.
 
     Args:
         data: patient RDF in the bk: vocabulary.
@@ -190,21 +333,6 @@ def derive(data: Graph, model: Graph, as_of: dt.date) -> Graph:
         as_of: D, the screening reference date.
 
     Returns:
-        A new graph; ``data`` and ``model`` are not changed.
+        A new in-memory pyoxigraph store; ``data`` and ``model`` are not changed.
     """
-    graph = Graph()
-    graph += model
-    graph += data
-    screening = screening_node(as_of)
-    graph.add((screening, RDF.type, BK.Screening))
-    graph.add((screening, BK.asOf, Literal(as_of, datatype=XSD.date)))
-    _derive_dates(graph, as_of)
-    graph.update(prepared_update(catalogue.get("derive-evidence").text))
-    value_sets = prepared_update(catalogue.get("derive-value-sets").text)
-    computed = -1
-    while computed != (computed := len(set(graph.subjects(BK.membershipComputed, None)))):
-        graph.update(value_sets)
-    _derive_quantities(graph)
-    for query_id in ("derive-polarity", "derive-active", "derive-patient", "derive-estimates"):
-        graph.update(prepared_update(catalogue.get(query_id).text))
-    return graph
+    return derive_store(new_store(graph_to_ntriples(model), graph_to_ntriples(data)), as_of)

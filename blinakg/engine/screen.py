@@ -1,248 +1,230 @@
-"""Screening: derive, validate with pySHACL, and read statuses and explanations back.
+"""Screening a cohort: read in chunks, derive, evaluate, assemble; in parallel.
 
-The status of a check comes from the W3C validation report (``queries/report/
-check-statuses.rq``: sh:Violation -> fail, sh:Warning -> unknown, sh:Info ->
-review, no result -> pass). A criterion takes the worst status of its checks
-(criteria.md: "any check fail -> fail; else any unknown -> unknown; else any
-review -> review; else pass").
-
-The explanation of a check comes from the very SPARQL validator that decided
-it: each validator in ``shapes/components.ttl`` computes, for every record it
-reads, an outcome and a sentence. pySHACL keeps only the rows of the shape's
-outcome; here the same SELECT runs once per check over the whole cohort and
-the rows whose outcome equals the check's status become the explanation and
-the evidence.
+Each chunk of patients is screened on its own: its data is loaded into a
+fresh pyoxigraph store with the model, the derivation runs there
+(:mod:`blinakg.engine.derive`), the shapes are evaluated by one of the two
+engines (:mod:`blinakg.engine.evaluate`), and the rows become results
+(:mod:`blinakg.engine.assemble`). Chunks run in ``jobs`` worker processes;
+the report is merged in a fixed order, so it does not depend on the chunk
+size or the number of workers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+import os
+import sys
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Iterable, Iterator
 
-import pyshacl
-from pyshacl.graph_abstraction import DataGraph
-from rdflib import BNode, Graph, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib import Graph
 
-from ..sparql import catalogue
-from .derive import derive
 from ..model import load_model, load_shapes
-from ..namespaces import BK
-from .planner import PreparedQueryGraph, run_query
+from ..readers.cohort import ChunkInput, Cohort, lift_chunk, nt_line, read_cohort
+from ..readers.fhir import code_iri_table
+from ..readers.relevance import Relevance
+from .assemble import ChunkResult, Criterion, assemble, trial_criteria
+from .derive import derive_store
+from .evaluate import cohort_rows, reference_rows
+from .oxistore import graph_to_ntriples, new_store
+from .results import CheckResult, CriterionResult, Evidence, PatientResult, ReportRow, Screening, verdict_of
+from .shapes import CheckPlan, compile_shapes
 
-STATUS_RANK = {"pass": 0, "review": 1, "unknown": 2, "fail": 3}
-
-
-def _memoise_pyshacl_sparql_check() -> None:
-    """pySHACL re-checks a SPARQL validator's text (no MINUS, VALUES, SERVICE;
-    nested SELECTs project the pre-bound variables) with backtracking regular
-    expressions once per shape *and focus node*: about 19 ms a check for our
-    validators, more than evaluating them. The verdict depends only on the text
-    and the names of the pre-bound variables, so it is remembered."""
-    from pyshacl.helper.sparql_query_helper import SPARQLQueryHelper
-
-    original = SPARQLQueryHelper.check_invalid_sparql
-    if getattr(original, "_blinakg_memoised", False):
-        return
-    seen: set[tuple[str, bool, tuple[str, ...]]] = set()
-
-    def check(self: Any, sparql_text: str, valuenode: Any = None, extravars: Any = None) -> bool:
-        key = (sparql_text, valuenode is None, tuple(sorted(extravars or ())))
-        if key not in seen:
-            original(self, sparql_text, valuenode=valuenode, extravars=extravars)  # raises when invalid
-            seen.add(key)
-        return True
-
-    check._blinakg_memoised = True  # type: ignore[attr-defined]
-    SPARQLQueryHelper.check_invalid_sparql = check  # type: ignore[method-assign]
-
-
-_memoise_pyshacl_sparql_check()
-BKSH = "https://w3id.org/blinakg/shapes#"
+ENGINES = ("fast", "pyshacl")
+DEFAULT_CHUNK = 500
 
 
 @dataclass
-class Evidence:
-    """A record a status rests on."""
-
-    source: str
-    value: str | None
-    date: str | None
-    record: URIRef | BNode | None = None
-
-    def as_dict(self) -> dict[str, str]:
-        out = {"source": self.source}
-        if self.value is not None:
-            out["value"] = self.value
-        if self.date is not None:
-            out["date"] = self.date
-        return out
-
-
-@dataclass
-class CriterionResult:
-    """One patient's status on one criterion."""
-
-    id: str
-    iri: URIRef
-    kind: str
-    order: int
-    text: str
-    status: str
-    explanation: str
-    evidence: list[Evidence] = field(default_factory=list)
-
-
-@dataclass
-class PatientResult:
-    """One patient's verdict and the twenty criteria."""
-
-    id: str
-    iri: URIRef
-    verdict: str
-    criteria: list[CriterionResult]
-
-
-@dataclass
-class Screening:
-    """Everything one screening run produced."""
+class Settings:
+    """What every worker needs, computed once in the parent."""
 
     as_of: dt.date
-    patients: list[PatientResult]
-    warnings: list[str]
-    report_graph: Graph
-    working_graph: Graph
-    conforms: bool
-    data_graph: Graph = field(default_factory=Graph)
+    engine: str
+    model_nt: bytes
+    shapes_nt: bytes
+    codes: dict[str, str]
+    relevance: Relevance | None
+    plans: list[CheckPlan]
+    criteria: list[Criterion]
+    files: list[Path]
+    keep_records: bool
+    keep_data: bool
 
 
-def verdict_of(statuses: Iterable[str]) -> str:
-    """criteria.md: any criterion fail -> ineligible; else any unknown -> indeterminate; else eligible."""
-    found = set(statuses)
-    if "fail" in found:
-        return "ineligible"
-    if "unknown" in found:
-        return "indeterminate"
-    return "eligible"
+_settings: Settings | None = None  # set in each worker (and in the parent for in-process runs)
+_shapes: Graph | None = None
 
 
-def _validator_queries(shapes: Graph) -> dict[URIRef, tuple[str, str]]:
-    """For each check-parameter property (bksh:latestResult, ...): its validator's SELECT with prefixes."""
-    prefixes = "".join(
-        f"PREFIX {decl.value(SH.prefix)}: <{decl.value(SH.namespace)}>\n"
-        for decl in (shapes.resource(o) for o in shapes.objects(None, SH.declare))
-    )
-    queries: dict[URIRef, tuple[str, str]] = {}
-    for component in shapes.subjects(RDF.type, SH.ConstraintComponent):
-        validator = shapes.value(component, SH.nodeValidator)
-        select = shapes.value(validator, SH.select)
-        for parameter in shapes.objects(component, SH.parameter):
-            path = shapes.value(parameter, SH.path)
-            if isinstance(path, URIRef) and str(path) != BKSH + "outcome":
-                queries[path] = (path.split("#")[-1], prefixes + str(select))
-    return queries
+def _init(settings: Settings) -> None:
+    global _settings, _shapes
+    _settings, _shapes = settings, None
 
 
-Row = tuple[str, str, "URIRef | BNode | None"]
+def _screen_chunk(chunk: ChunkInput) -> ChunkResult:
+    """Screen one chunk (runs in a worker)."""
+    global _shapes
+    settings = _settings
+    assert settings is not None
+    data, warnings, passed = lift_chunk(chunk, settings.files, settings.codes, settings.relevance)
+    store = derive_store(new_store(settings.model_nt, data), settings.as_of)
+    if settings.engine == "pyshacl":
+        if _shapes is None:
+            _shapes = Graph().parse(data=settings.shapes_nt.decode("utf-8"), format="nt")
+        evaluation = reference_rows(store, settings.plans, _shapes)
+    else:
+        evaluation = cohort_rows(store, settings.plans)
+    result = assemble(store, evaluation, settings.plans, settings.criteria, keep_records=settings.keep_records)
+    result.warnings = warnings
+    result.passed_over = dict(passed)
+    if settings.keep_data:
+        result.data = data
+    return result
 
 
-def _explanations(working: Graph, shapes: Graph) -> dict[tuple[Any, Any], list[Row]]:
-    """(patient, check) -> [(status, explanation, record)] from every check's validator."""
-    rows: dict[tuple[Any, Any], list[Row]] = {}
-    queries = _validator_queries(shapes)
-    for parameter, (variable, text) in queries.items():
-        for check in set(shapes.objects(None, parameter)):
-            for row in run_query(working, text, {variable: check}):
-                rows.setdefault((row.this, check), []).append((str(row.status), str(row.explanation), row.record))
-    return rows
+def default_jobs() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
-def _evidence(graph: Graph, record: URIRef | BNode) -> list[Evidence]:
-    return [
-        Evidence(str(row.source), None if row.value is None else str(row.value),
-                 None if row.date is None else str(row.date), record)
-        for row in run_query(graph, catalogue.get("evidence").text, {"record": record})
-    ]
+def _progress(total: int, quiet: bool) -> "_Bar":
+    return _Bar(total, enabled=not quiet and sys.stderr.isatty())
 
 
-def patient_id(graph: Graph, patient: URIRef) -> str:
-    """contract.md: the FHIR Patient.id for FHIR input; the patient's IRI for RDF input."""
-    fhir_id = graph.value(patient, BK.fhirId)
-    return str(fhir_id) if fhir_id is not None else str(patient)
+class _Bar:
+    """Patients done of total and the rate, on standard error, after the first second."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="patient", delay=1.0, file=sys.stderr, dynamic_ncols=True,
+                            desc="screening")
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
-def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: Iterable[str] = ()) -> Screening:
-    """Screen every patient in ``data`` against the twenty criteria at D = ``as_of``.
+def _run(chunks: Iterator[ChunkInput], settings: Settings, jobs: int, total: int, quiet: bool) -> list[ChunkResult]:
+    bar = _progress(total, quiet)
+    results: list[ChunkResult] = []
+    try:
+        pending = list(chunks)
+        if jobs <= 1 or len(pending) <= 1:
+            _init(settings)
+            for chunk in pending:
+                results.append(_screen_chunk(chunk))
+                bar.update(chunk.patients)
+        else:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=get_context("fork"),
+                                     initializer=_init, initargs=(settings,)) as pool:
+                for chunk, result in zip(pending, pool.map(_screen_chunk, pending)):
+                    results.append(result)
+                    bar.update(chunk.patients)
+    finally:
+        bar.close()
+    return results
+
+
+def _merge(results: list[ChunkResult], cohort_warnings: Iterable[tuple[int, int, str]], passed_over: Counter[str],
+           settings: Settings) -> Screening:
+    patients = sorted((p for r in results for p in r.patients), key=lambda p: p.id)
+    reading = sorted([*cohort_warnings, *(w for r in results for w in r.warnings)], key=lambda w: (w[0], w[1]))
+    warnings = list(dict.fromkeys(w[2] for w in reading))
+    ignored = sorted({item for r in results for item in r.ignored})
+    warnings += [f"{source} {reason} and was ignored." for source, reason in ignored]
+    for r in results:
+        passed_over.update(r.passed_over)
+    if passed_over:
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(passed_over.items(), key=lambda kv: (-kv[1], kv[0])))
+        warnings.append(f"Passed over {sum(passed_over.values())} resource(s) that no criterion can use: {counts}.")
+    rows = sorted((row for r in results for row in r.report_rows),
+                  key=lambda row: (str(row.focus), str(row.shape), str(row.value)))
+    records = Graph()
+    for r in results:
+        for triple in r.records:
+            records.add(triple)
+    data = Graph()
+    if settings.keep_data:
+        data.parse(data="".join(r.data for r in results), format="nt")
+    return Screening(as_of=settings.as_of, patients=patients, warnings=warnings, report_rows=rows, records=records,
+                     data_graph=data, engine=settings.engine, files=[str(f) for f in settings.files])
+
+
+def _settings_for(model: Graph, as_of: dt.date, engine: str, files: list[Path], keep_records: bool,
+                  keep_data: bool, relevance: Relevance | None) -> Settings:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    shapes = load_shapes()
+    plans = compile_shapes(shapes) if engine == "fast" else compile_reference(shapes)
+    return Settings(as_of=as_of, engine=engine, model_nt=graph_to_ntriples(model),
+                    shapes_nt=graph_to_ntriples(shapes) if engine == "pyshacl" else b"",
+                    codes=code_iri_table(model), relevance=relevance, plans=plans, criteria=trial_criteria(model),
+                    files=files, keep_records=keep_records, keep_data=keep_data)
+
+
+def compile_reference(shapes: Graph) -> list[CheckPlan]:
+    """The checks for the reference engine: pySHACL evaluates any shapes graph,
+    so the plans serve only to re-run validators for explanations."""
+    return compile_shapes(shapes)
+
+
+def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, engine: str = "fast",
+                 jobs: int | None = None, chunk_size: int = DEFAULT_CHUNK, quiet: bool = True,
+                 keep_records: bool = True, keep_data: bool = False) -> Screening:
+    """Screen every patient in the files and folders ``paths`` (contract.md, ``blinakg validate``).
+
+    Args:
+        paths: FHIR R4 JSON / NDJSON and patient RDF files or folders.
+        as_of: D, the screening reference date.
+        model: the ontology graph (default: ``ontology/*.ttl``).
+        engine: ``fast`` (set-at-a-time, pyoxigraph) or ``pyshacl`` (the reference).
+        jobs: worker processes (default: all cores).
+        chunk_size: patients per chunk.
+        quiet: no progress bar.
+        keep_records: keep the cited records for the Turtle report.
+        keep_data: keep the patient data (for storing the run).
+
+    Raises:
+        InputError: unreadable input, or no patient at all.
+    """
+    model = model if model is not None else load_model()
+    relevance = Relevance(model)
+    cohort: Cohort = read_cohort(list(paths), model, relevance)
+    settings = _settings_for(model, as_of, engine, cohort.files, keep_records, keep_data, relevance)
+    results = _run(cohort.chunks(chunk_size), settings, jobs or default_jobs(), len(cohort.patients), quiet)
+    return _merge(results, cohort.warnings, cohort.passed_over, settings)
+
+
+def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: Iterable[str] = (),
+           engine: str = "fast") -> Screening:
+    """Screen every patient of one patient graph (the library entry point).
 
     Args:
         data: patient RDF in the bk: vocabulary (one or many patients).
         as_of: D, the screening reference date.
         model: the ontology graph (default: ``ontology/*.ttl``).
         warnings: warnings from reading the input, carried into the report.
-
-    Returns:
-        The screening: per patient, a verdict and the twenty criterion results.
+        engine: ``fast`` or ``pyshacl``.
     """
     model = model if model is not None else load_model()
-    shapes = load_shapes()
-    derived = derive(data, model, as_of)
-    # The same triples, seen through a graph that plans queries (rdflib's updates
-    # need a plain Graph, so derive() cannot build this one itself).
-    working = PreparedQueryGraph(store=derived.store, identifier=derived.identifier)
-    conforms, report, _ = pyshacl.validate(
-        DataGraph.from_rdflib(working), shacl_graph=shapes, inference="none", advanced=False, inplace=True,
-    )
-    assert isinstance(report, Graph)
-
-    # Statuses need the report, the shapes' links to their checks and the model
-    # (criterion -> check, status ranks), not the patient data.
-    report_with_model = PreparedQueryGraph()
-    report_with_model += model
-    report_with_model += report
-    for triple in shapes.triples((None, BK.check, None)):
-        report_with_model.add(triple)
-    check_status: dict[tuple[Any, Any], str] = {}
-    for row in run_query(report_with_model, catalogue.get("check-statuses").text):
-        check_status[(row.patient, row.check)] = str(row.status)
-
-    explained = _explanations(working, shapes)
-    criteria: list[Any] = list(run_query(model, catalogue.get("criteria").text))
-    checks_of = {crit.criterion: sorted(set(model.objects(crit.criterion, BK.check)), key=str) for crit in criteria}
-    all_warnings = list(warnings)
-    for row in run_query(working, catalogue.get("ignored-records").text):
-        all_warnings.append(f"{row.source} {row.reason} and was ignored.")
-
-    patients: list[PatientResult] = []
-    patient_iris: list[URIRef] = [p for p in set(working.subjects(RDF.type, BK.Patient)) if isinstance(p, URIRef)]
-    for patient in sorted(patient_iris, key=lambda iri: patient_id(working, iri)):
-        results: list[CriterionResult] = []
-        for crit in criteria:
-            checks = checks_of[crit.criterion]
-            statuses = {check: check_status.get((patient, check), "pass") for check in checks}
-            status = max(statuses.values(), key=STATUS_RANK.__getitem__)
-            sentences: list[str] = []
-            evidence: list[Evidence] = []
-            for check in checks:
-                if status != "pass" and statuses[check] != status:
-                    continue
-                for row_status, sentence, record in explained.get((patient, check), []):
-                    if row_status != statuses[check]:
-                        continue
-                    if sentence not in sentences:
-                        sentences.append(sentence)
-                    if isinstance(record, (URIRef, BNode)) and all(e.record != record for e in evidence):
-                        evidence.extend(_evidence(working, record))
-            results.append(CriterionResult(
-                id=str(crit.id), iri=crit.criterion, kind=str(crit.kind), order=int(crit.order),
-                text=str(crit.text), status=status, explanation=" ".join(sentences), evidence=evidence,
-            ))
-        patients.append(PatientResult(
-            id=patient_id(working, patient), iri=patient,
-            verdict=verdict_of(r.status for r in results), criteria=results,
-        ))
-    return Screening(as_of=as_of, patients=patients, warnings=all_warnings, report_graph=report,
-                     working_graph=working, conforms=bool(conforms), data_graph=data)
+    settings = _settings_for(model, as_of, engine, [], True, True, None)
+    chunk = ChunkInput(0, 0, {}, "".join(nt_line(t) for t in data))
+    results = _run(iter([chunk]), settings, 1, 0, True)
+    return _merge(results, [(-1, i, w) for i, w in enumerate(warnings)], Counter(), settings)
 
 
-__all__ = ["screen", "Screening", "PatientResult", "CriterionResult", "Evidence", "verdict_of"]
+__all__ = ["screen", "screen_paths", "Screening", "PatientResult", "CriterionResult", "CheckResult", "Evidence",
+           "ReportRow", "verdict_of", "ENGINES"]

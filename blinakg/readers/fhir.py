@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,8 +42,10 @@ from rdflib.namespace import RDF, XSD
 
 from ..errors import InputError
 from ..namespaces import BK, BK_IRI
+from .relevance import Relevance
 
-__all__ = ["FhirLift", "read_fhir_file", "FHIR_RESOURCE_IRI", "LIFTED_RECORD_TYPES", "code_iri_table"]
+__all__ = ["FhirLift", "read_fhir_file", "lift_ndjson_lines", "can_matter", "code_iri", "patient_key",
+           "subject_element", "FHIR_RESOURCE_IRI", "LIFTED_RECORD_TYPES", "code_iri_table"]
 
 FHIR_RESOURCE_IRI = "https://w3id.org/blinakg/fhir/"
 """A resource with an id gets the IRI ``<this><ResourceType>/<id>``."""
@@ -104,9 +107,10 @@ class FhirLift:
 
     graph: Graph
     warnings: list[str] = field(default_factory=list)
+    passed_over: Counter[str] = field(default_factory=Counter)
 
 
-def read_fhir_file(path: Path | str, model: Graph) -> FhirLift:
+def read_fhir_file(path: Path | str, model: Graph, relevance: Relevance | None = None) -> FhirLift:
     """Read one FHIR R4 JSON file and lift it into patient RDF.
 
     ``fhir-input.md``: "a Bundle of any type, a single resource, or NDJSON with
@@ -127,7 +131,7 @@ def read_fhir_file(path: Path | str, model: Graph) -> FhirLift:
             column; for NDJSON the line is the file's line), or is not FHIR at all.
     """
     path = Path(path)
-    reader = _Reader(path, code_iri_table(model))
+    reader = _Reader(path, code_iri_table(model), relevance)
     for line, resource in _load_resources(path, reader.warn):
         reader.collect(resource, line=line, entry="", full_url=None, history=False)
     return reader.lift()
@@ -418,9 +422,11 @@ class _Found:
 class _Reader:
     """Collects the resources of one file, indexes them, then lifts them."""
 
-    def __init__(self, path: Path, codes: dict[str, str]):
+    def __init__(self, path: Path, codes: dict[str, str], relevance: Relevance | None = None):
         self.path = path
         self.codes = codes
+        self.relevance = relevance
+        self.passed_over: Counter[str] = Counter()
         self.graph = Graph()
         self.graph.bind("bk", BK_IRI)
         self.warnings: list[str] = []
@@ -571,15 +577,7 @@ class _Reader:
 
     def code_iri(self, system: str, code: str) -> URIRef:
         """``prefix + code`` for a system the model knows; else ``<system>/<code>``."""
-        prefix = self.codes.get(system) or self.codes.get(system.rstrip("/#"))
-        if prefix is None:
-            if ":" not in system:
-                prefix = f"{NON_URI_SYSTEM_IRI}{quote(system, safe='')}/"
-            elif system.endswith(("/", "#")):
-                prefix = _iri_safe(system)
-            else:
-                prefix = _iri_safe(system) + "/"
-        return URIRef(prefix + _iri_safe(code))
+        return code_iri(self.codes, system, code)
 
     def concept_iris(self, found: _Found, concept: Any, element: str) -> list[URIRef]:
         """The concept IRIs of every coding (with a system and a code) of a CodeableConcept."""
@@ -601,8 +599,20 @@ class _Reader:
     # -- lifting ------------------------------------------------------------
 
     def lift(self) -> FhirLift:
+        for triple in self.lift_triples():
+            self.graph.add(triple)
+        return FhirLift(self.graph, self.warnings, self.passed_over)
+
+    def lift_triples(self) -> list[tuple[Any, Any, Any]]:
+        """The triples of every resource a check can use; the others are counted in ``passed_over``."""
+        triples: list[tuple[Any, Any, Any]] = []
         for found in self.found:
             if found.type != "Patient" and found.type not in LIFTED_RECORD_TYPES:
+                if found.type not in ("Medication", "Bundle"):
+                    self.passed_over[found.type] += 1
+                continue
+            if not self.can_matter(found):
+                self.passed_over[found.type] += 1
                 continue
             part = _Triples()
             try:
@@ -613,9 +623,12 @@ class _Reader:
             except Exception as err:  # a safety net: never a traceback for odd FHIR
                 self.warn(found.line, f"{self.name(found)} could not be read ({type(err).__name__}: {err}); it was ignored.")
                 continue
-            for triple in part.triples:
-                self.graph.add(triple)
-        return FhirLift(self.graph, self.warnings)
+            triples.extend(part.triples)
+        triples.extend(self.graph.triples((None, None, None)))  # patients named only by reference
+        return triples
+
+    def can_matter(self, found: _Found) -> bool:
+        return self.relevance is None or can_matter(found.resource, self.codes, self.relevance)
 
     def provenance(self, found: _Found, node: URIRef | BNode, graph: _Triples) -> None:
         """``bk:sourceRecord`` and ``bk:sourceFile`` (the path as given)."""
@@ -914,3 +927,81 @@ class _Reader:
             if unit is not None:
                 graph.add((node, BK.referenceHighUnit, Literal(unit)))
             return
+
+
+def lift_ndjson_lines(path: Path, lines: list[tuple[int, int, int]], codes: dict[str, str],
+                      relevance: Relevance | None = None) -> tuple[list[tuple[Any, Any, Any]], list[str], Counter[str]]:
+    """Lift some lines of an NDJSON file, read where the first pass found them.
+
+    Args:
+        path: the file, as named on the command line (cited by ``bk:sourceFile``).
+        lines: (line number, byte offset, length) of each line to read, in file order.
+        codes: :func:`code_iri_table` of the model.
+        relevance: which codes can matter (None: lift every record).
+
+    Returns:
+        The triples, the warnings (naming file and line), and the resources passed over by type.
+    """
+    reader = _Reader(path, codes, relevance)
+    with open(path, "rb") as handle:
+        for number, offset, length in lines:
+            handle.seek(offset)
+            text = handle.read(length).decode("utf-8-sig")
+            reader.collect(_parse_json(text), line=number, entry="", full_url=None, history=False)
+    return reader.lift_triples(), reader.warnings, reader.passed_over
+
+
+def code_iri(codes: dict[str, str], system: str, code: str) -> URIRef:
+    """A coding's concept IRI: ``prefix + code`` for a system the model knows
+    (:func:`code_iri_table`); else ``<system>/<code>``."""
+    prefix = codes.get(system) or codes.get(system.rstrip("/#"))
+    if prefix is None:
+        if ":" not in system:
+            prefix = f"{NON_URI_SYSTEM_IRI}{quote(system, safe='')}/"
+        elif system.endswith(("/", "#")):
+            prefix = _iri_safe(system)
+        else:
+            prefix = _iri_safe(system) + "/"
+    return URIRef(prefix + _iri_safe(code))
+
+
+def can_matter(resource: JsonObject, codes: dict[str, str], relevance: Relevance) -> bool:
+    """Whether a check can use this resource: Patients and Consents always; a record
+    when one of its codes can fall in a value set, or when its codes cannot be told
+    without resolving a reference (``medicationReference``)."""
+    kind = str(resource.get("resourceType", "")).strip()
+    if kind in ("Patient", "Consent"):
+        return True
+    if kind not in LIFTED_RECORD_TYPES:
+        return False
+    concepts: list[Any] = []
+    if kind in ("MedicationAdministration", "MedicationStatement"):
+        if "medicationReference" in resource:
+            return True
+        concepts.append(resource.get("medicationCodeableConcept"))
+    else:
+        concepts.append(resource.get("code"))
+        if kind == "AllergyIntolerance":
+            concepts.extend(_get(reaction, "substance") for reaction in _objs(resource.get("reaction")))
+    for concept in concepts:
+        for coding in _objs(_get(concept, "coding")):
+            system, code = _text(coding.get("system")), _text(coding.get("code"))
+            if system is not None and code is not None and relevance.matters(str(code_iri(codes, system, code))):
+                return True
+    return False
+
+
+def patient_key(reference: Any) -> str | None:
+    """The IRI of the patient a ``Patient/<id>`` reference (relative, absolute or
+    versioned) names, as the lift writes it; None for any other reference."""
+    text = _text(_get(reference, "reference"))
+    match = _REFERENCE_RE.search(text) if text else None
+    if match is None or match.group(1) != "Patient":
+        return None
+    return f"{FHIR_RESOURCE_IRI}Patient/{quote(match.group(2), safe='-._~')}"
+
+
+def subject_element(kind: str) -> str | None:
+    """The element that names a record's patient (``subject``, or ``patient``)."""
+    entry = LIFTED_RECORD_TYPES.get(kind)
+    return entry[1] if entry else None

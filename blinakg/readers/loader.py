@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterable
 
 from rdflib import BNode, Graph
 from rdflib.namespace import RDF
@@ -57,10 +58,15 @@ def expand(paths: list[Path]) -> list[Path]:
     return found.files
 
 
-def _refuse_anonymous_patients(path: Path, graph: Graph) -> None:
-    """A patient the report cannot name is an error, not a silent "0 patients, all eligible" (issue 12, W1)."""
-    for patient in graph.subjects(RDF.type, BK.Patient):
-        if isinstance(patient, BNode):
+def refuse_anonymous_patients(path: Path, triples: Iterable[tuple[Any, Any, Any]]) -> None:
+    """A patient the report cannot name is an error, not a silent "0 patients, all eligible" (issue 12, W1).
+
+    Raises:
+        InputError: a patient (``a bk:Patient``) is a blank node: a FHIR Patient
+            without id or fullUrl, or a blank-node patient in RDF.
+    """
+    for patient, predicate, obj in triples:
+        if predicate == RDF.type and obj == BK.Patient and isinstance(patient, BNode):
             if path.suffix.lower() in FHIR_SUFFIXES:
                 raise InputError(path, "a Patient resource has neither an id nor a fullUrl, so the report "
                                        "cannot name it; give it an id")
@@ -85,12 +91,12 @@ def load_inputs(paths: list[Path], model: Graph) -> Inputs:
             from .fhir import read_fhir_file
 
             lifted = read_fhir_file(path, model)
-            _refuse_anonymous_patients(path, lifted.graph)
+            refuse_anonymous_patients(path, lifted.graph)
             inputs.graph += lifted.graph
             inputs.warnings.extend(lifted.warnings)
         else:
             graph = parse_rdf_file(path)
-            _refuse_anonymous_patients(path, graph)
+            refuse_anonymous_patients(path, graph)
             inputs.graph += graph
     if (None, RDF.type, BK.Patient) not in inputs.graph:
         where = files[0] if len(files) == 1 else ", ".join(str(f) for f in files)

@@ -22,7 +22,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SH, XSD
 
 from ..namespaces import BK, RUN, TRIAL, TRIAL_IRI
-from ..engine.screen import Screening
+from ..engine.results import Screening
 
 TRIAL_ID = "NCT04604691"
 STATUS_IRI = {"pass": BK.Pass, "fail": BK.Fail, "unknown": BK.Unknown, "review": BK.Review}
@@ -89,6 +89,28 @@ def run_iri(screening: Screening) -> URIRef:
     return RUN[f"{screening.as_of.isoformat()}-{digest}"]
 
 
+def report_graph(screening: Screening) -> Graph:
+    """The W3C SHACL validation report (SHACL 1.0, 3.6): ``sh:conforms`` and one
+    ``sh:result`` per reported validator row, ``sh:value`` the record it rests on
+    (the focus node when there is none)."""
+    graph = Graph()
+    report = URIRef(f"{run_iri(screening)}/report")
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, Literal(screening.conforms)))
+    for row in screening.report_rows:
+        digest = hashlib.sha256(f"{row.focus} {row.shape} {row.value}".encode()).hexdigest()[:16]
+        result = URIRef(f"{report}/{digest}")
+        graph.add((report, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        graph.add((result, SH.focusNode, row.focus))
+        graph.add((result, SH.sourceShape, row.shape))
+        graph.add((result, SH.sourceConstraintComponent, row.component))
+        graph.add((result, SH.resultSeverity, row.severity))
+        graph.add((result, SH.resultMessage, Literal(row.message)))
+        graph.add((result, SH.value, row.value if row.value is not None else row.focus))
+    return graph
+
+
 def to_graph(screening: Screening) -> Graph:
     """The W3C validation report plus the per-criterion results as RDF."""
     graph = Graph()
@@ -97,14 +119,14 @@ def to_graph(screening: Screening) -> Graph:
     graph.bind("run", str(RUN))
     graph.bind("sh", str(SH))
     graph.bind("prov", str(PROV))
-    graph += screening.report_graph
+    report = report_graph(screening)
+    graph += report
     run = run_iri(screening)
     graph.add((run, RDF.type, BK.Screening))
     graph.add((run, BK.asOf, Literal(screening.as_of.isoformat(), datatype=XSD.date)))
     graph.add((run, DCTERMS.subject, TRIAL_IRI))
-    for report in screening.report_graph.subjects(RDF.type, SH.ValidationReport):
-        graph.add((run, PROV.generated, report))
-    working = screening.working_graph
+    for node in report.subjects(RDF.type, SH.ValidationReport):
+        graph.add((run, PROV.generated, node))
     for patient in screening.patients:
         node = URIRef(f"{run}/{quote(patient.id, safe='')}")
         graph.add((node, RDF.type, BK.PatientResult))
@@ -112,9 +134,8 @@ def to_graph(screening: Screening) -> Graph:
         graph.add((node, BK.patient, patient.iri))
         graph.add((node, BK.verdict, VERDICT_IRI[patient.verdict]))
         graph.add((patient.iri, RDF.type, BK.Patient))
-        fhir_id = working.value(patient.iri, BK.fhirId)
-        if fhir_id is not None:
-            graph.add((patient.iri, BK.fhirId, fhir_id))
+        if patient.id != str(patient.iri):
+            graph.add((patient.iri, BK.fhirId, Literal(patient.id)))
         for c in patient.criteria:
             result = URIRef(f"{node}/{c.id}")
             graph.add((node, BK.result, result))
@@ -124,20 +145,9 @@ def to_graph(screening: Screening) -> Graph:
             graph.add((result, BK.statusOf, STATUS_IRI[c.status]))
             graph.add((result, BK.explanation, Literal(c.explanation)))
             for e in c.evidence:
-                if e.record is None:
-                    continue
-                cited = e.record
-                graph.add((result, BK.evidence, cited))
-                for prop in (BK.sourceRecord, BK.valueText, BK.onDate, BK.subject):
-                    for value in working.objects(cited, prop):
-                        graph.add((cited, prop, value))
-                for source in working.objects(cited, BK.derivedFrom):
-                    graph.add((cited, BK.derivedFrom, source))
-    for record, reason in working.subject_objects(BK.ignoredBecause):
-        graph.add((record, BK.ignoredBecause, reason))
-        for prop in (BK.sourceRecord, BK.subject):
-            for value in working.objects(record, prop):
-                graph.add((record, prop, value))
+                if e.record is not None:
+                    graph.add((result, BK.evidence, e.record))
+    graph += screening.records
     return graph
 
 

@@ -5,7 +5,7 @@ PREFIX bk: <https://w3id.org/blinakg/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 
 INSERT {
-  _:estimate a bk:Observation, bk:Evidence ;
+  ?estimate a bk:Observation, bk:Evidence ;
       bk:subject ?patient ;
       bk:inValueSet ?target ;
       bk:estimatedBy ?rule ;
@@ -38,6 +38,8 @@ WHERE {
   OPTIONAL { ?den bk:unitProblem ?denProblem }
   OPTIONAL { ?numSet rdfs:label ?numLabel }
   OPTIONAL { ?denSet rdfs:label ?denLabel }
+  # A stable IRI, the same on every run and engine: from the rule and the records it reads.
+  BIND (IRI(CONCAT("urn:blinakg:estimate:", SHA256(CONCAT(STR(?rule), " ", STR(?num), " ", STR(?den))))) AS ?estimate)
   BIND (IF(BOUND(?numValue) && BOUND(?denValue) && ?denValue > 0, ?factor * ?numValue / ?denValue, ?unbound) AS ?value)
   BIND (IF(BOUND(?value), ?unbound,
            COALESCE(CONCAT(?numLabel, ": ", ?numProblem), CONCAT(?denLabel, ": ", ?denProblem),

@@ -1,0 +1,162 @@
+"""From validator rows to the results a report shows, the same for either engine.
+
+criteria.md, "Statuses": "A criterion made of several checks: any check fail
+-> fail; else any unknown -> unknown; else any review -> review; else pass."
+The explanation of a criterion is the sentences of the checks that decided
+it (every check's, when it passes); its evidence, the records those sentences
+rest on, cited by their source identifiers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, URIRef
+
+from ..namespaces import BK, BK_IRI
+from ..sparql import catalogue
+from .evaluate import Evaluation, Row, ignored_records
+from .oxistore import select, to_rdflib
+from .results import CheckResult, CriterionResult, Evidence, PatientResult, ReportRow, verdict_of, worst
+from .shapes import CheckPlan
+
+Triple = tuple[Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion of the trial as the model states it."""
+
+    iri: URIRef
+    id: str
+    kind: str
+    order: int
+    text: str
+    checks: tuple[URIRef, ...]
+
+
+@dataclass
+class ChunkResult:
+    """What screening one chunk of patients yields."""
+
+    patients: list[PatientResult]
+    ignored: list[tuple[str, str]]
+    report_rows: list[ReportRow]
+    records: list[Triple] = field(default_factory=list)  # the triples the Turtle report repeats
+    warnings: list[tuple[int, int, str]] = field(default_factory=list)  # reading warnings, with their sort key
+    passed_over: dict[str, int] = field(default_factory=dict)
+    data: str = ""  # the chunk's patient data as N-Triples, when kept
+
+
+def trial_criteria(model: Graph) -> list[Criterion]:
+    """The trial's criteria in registered order, each with its checks."""
+    from .planner import run_query
+
+    criteria = []
+    for row in run_query(model, catalogue.get("criteria").text):
+        checks = tuple(sorted((c for c in model.objects(row.criterion, BK.check) if isinstance(c, URIRef)), key=str))
+        criteria.append(Criterion(row.criterion, str(row.id), str(row.kind), int(row.order), str(row.text), checks))
+    return criteria
+
+
+def _evidence(store: ox.Store) -> dict[Any, list[Evidence]]:
+    """Record -> what the report cites for it (one set-based query)."""
+    cited: dict[Any, list[Evidence]] = {}
+    for solution in select(store, catalogue.get("evidence-all").text):
+        record = to_rdflib(solution["record"])
+        value, date = solution["value"], solution["date"]
+        cited.setdefault(record, []).append(Evidence(
+            solution["source"].value, None if value is None else value.value,
+            None if date is None else date.value, record))  # type: ignore[arg-type]
+    for items in cited.values():
+        items.sort(key=lambda e: e.source)
+    return cited
+
+
+def _patients(store: ox.Store) -> list[tuple[URIRef, str]]:
+    """(IRI, the id the report gives: FHIR Patient.id, else the IRI)."""
+    found = []
+    for solution in select(store, catalogue.get("patients").text):
+        iri = solution["patient"].value
+        found.append((URIRef(iri), solution["id"].value if solution["id"] is not None else iri))
+    return found
+
+
+_RECORD_PROPERTIES = ("sourceRecord", "valueText", "onDate", "subject", "derivedFrom")
+_IGNORED_PROPERTIES = ("ignoredBecause", "sourceRecord", "subject")
+
+
+def _record_triples(store: ox.Store, cited: set[Any]) -> list[Triple]:
+    """The triples of cited and of ignored records that the Turtle report repeats."""
+    query = f"""PREFIX bk: <{BK_IRI}>
+        SELECT ?kind ?record ?p ?o WHERE {{
+          {{ ?record bk:subject ?patient ; ?p ?o . BIND ("cited" AS ?kind)
+             VALUES ?p {{ {" ".join("bk:" + p for p in _RECORD_PROPERTIES)} }} }}
+          UNION
+          {{ ?record bk:ignoredBecause ?why ; ?p ?o . BIND ("ignored" AS ?kind)
+             VALUES ?p {{ {" ".join("bk:" + p for p in _IGNORED_PROPERTIES)} }} }}
+        }}"""
+    triples = []
+    for solution in select(store, query):
+        record = to_rdflib(solution["record"])
+        if solution["kind"].value == "cited" and record not in cited:
+            continue
+        triples.append((record, to_rdflib(solution["p"]), to_rdflib(solution["o"])))
+    return triples
+
+
+def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], criteria: list[Criterion],
+             keep_records: bool = False) -> ChunkResult:
+    """Per patient: twenty criteria with status, explanation, evidence and per-check results."""
+    evidence_of = _evidence(store)
+    plan_of = {plan.check: plan for plan in plans}
+    patients: list[PatientResult] = []
+    cited: set[Any] = set()
+    for iri, patient_id in _patients(store):
+        results: list[CriterionResult] = []
+        for criterion in criteria:
+            checks: list[CheckResult] = []
+            sentences_of: dict[URIRef, list[str]] = {}
+            for check in criterion.checks:
+                status = evaluation.statuses.get((iri, check), "pass")
+                sentences: list[str] = []
+                evidence: list[Evidence] = []
+                for row in evaluation.rows.get((iri, check), []):
+                    if row.status != status:
+                        continue
+                    if row.explanation not in sentences:
+                        sentences.append(row.explanation)
+                    if row.record is not None and all(e.record != row.record for e in evidence):
+                        evidence.extend(evidence_of.get(row.record, []))
+                sentences_of[check] = sentences
+                checks.append(CheckResult(check, status, " ".join(sentences), evidence))
+            status = worst(c.status for c in checks)
+            explanation: list[str] = []
+            cited_evidence: list[Evidence] = []
+            for check_result in checks:
+                if status != "pass" and check_result.status != status:
+                    continue
+                explanation.extend(s for s in sentences_of[check_result.iri] if s not in explanation)
+                for item in check_result.evidence:
+                    if all(e.record != item.record for e in cited_evidence):
+                        cited_evidence.append(item)
+            cited.update(e.record for e in cited_evidence)
+            results.append(CriterionResult(criterion.id, criterion.iri, criterion.kind, criterion.order, criterion.text,
+                                           status, " ".join(explanation), cited_evidence, checks))
+        patients.append(PatientResult(patient_id, iri, verdict_of(r.status for r in results), results))
+    report_rows = []
+    for (patient, check), bucket in evaluation.rows.items():
+        plan = plan_of[check]
+        for row in bucket:
+            outcome = plan.outcomes.get(row.status)
+            if outcome is not None and (patient, outcome.shape) in evaluation.reported:
+                report_rows.append(ReportRow(patient, outcome.shape, plan.component, outcome.severity,
+                                             outcome.message, row.record))
+    report_rows.sort(key=lambda r: (str(r.focus), str(r.shape), str(r.value)))
+    records = _record_triples(store, cited) if keep_records else []
+    return ChunkResult(patients, ignored_records(store), report_rows, records)
+
+
+__all__ = ["Criterion", "ReportRow", "ChunkResult", "trial_criteria", "assemble", "Row"]

@@ -1,0 +1,142 @@
+"""Evaluating the shapes over a derived cohort: the two engines.
+
+Both engines yield the same thing: for each patient and check, its status and
+the validator rows that explain it (status, sentence, the record it rests on).
+
+* :func:`cohort_rows` (``--engine fast``, the default): each check's validator
+  runs once over the whole chunk of patients, ``$this`` unbound, on pyoxigraph
+  (SHACL 1.0, 6.3: a SELECT validator's solutions are the results; here the
+  focus node is read from ``$this`` of each solution instead of being
+  pre-bound). The rows of every status come out of that one evaluation.
+* :func:`reference_rows` (``--engine pyshacl``, the reference): pySHACL
+  validates focus node by focus node; the statuses are read off its W3C
+  report, and each validator is re-run over the cohort on rdflib for the
+  sentences and records.
+
+A check's status: the worst status among its rows that a shape reports
+(sh:Violation fail, sh:Warning unknown, sh:Info review); no such row, pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import RDF, RDFS, SH
+
+from ..sparql import catalogue
+from .oxistore import select, store_to_graph, to_rdflib
+from .results import STATUS_RANK
+from .shapes import CheckPlan
+
+Key = tuple[URIRef, URIRef]  # (patient, check)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One solution of a validator: a patient, a check, an outcome, a sentence, a record."""
+
+    patient: URIRef
+    check: URIRef
+    status: str
+    explanation: str
+    record: URIRef | BNode | None
+
+
+@dataclass
+class Evaluation:
+    """Rows and statuses of every check for every patient of a chunk (pass when absent)."""
+
+    rows: dict[Key, list[Row]]
+    statuses: dict[Key, str]
+    reported: set[tuple[URIRef, URIRef]]  # (patient, shape) pairs in the W3C report
+
+
+def _focus_nodes(store: ox.Store, target_class: URIRef) -> set[Any]:
+    """SHACL 1.0, 2.1.3.2: the instances of the class, through rdfs:subClassOf*."""
+    query = f"SELECT DISTINCT ?x WHERE {{ ?x a/<{RDFS.subClassOf}>* <{target_class}> }}"
+    return {solution["x"] for solution in select(store, query)}
+
+
+def _add(rows: dict[Key, list[Row]], row: Row) -> None:
+    bucket = rows.setdefault((row.patient, row.check), [])
+    if row not in bucket:
+        bucket.append(row)
+
+
+def _worst_reported(rows: Iterable[Row], plan: CheckPlan) -> str:
+    reported = [row.status for row in rows if row.status in plan.outcomes]
+    return max(reported, key=STATUS_RANK.__getitem__, default="pass")
+
+
+def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
+    """Every check evaluated once for the whole chunk, on pyoxigraph."""
+    rows: dict[Key, list[Row]] = {}
+    focus_of: dict[URIRef, set[Any]] = {}
+    for plan in plans:
+        focus = focus_of.setdefault(plan.target_class, _focus_nodes(store, plan.target_class))
+        only = next(iter(plan.outcomes)) if len(plan.outcomes) == 1 else None
+        for solution in select(store, plan.select, {plan.parameter: plan.check}):
+            this = solution["this"]
+            if this not in focus or not isinstance(this, ox.NamedNode):
+                continue
+            status = solution["status"].value if solution["status"] is not None else only
+            if status is None:
+                continue
+            explanation = solution["explanation"]
+            _add(rows, Row(URIRef(this.value), plan.check, status,
+                           explanation.value if explanation is not None else "",
+                           to_rdflib(solution["record"]) if solution["record"] is not None else None))  # type: ignore[arg-type]
+    statuses: dict[Key, str] = {}
+    reported: set[tuple[URIRef, URIRef]] = set()
+    plan_of = {plan.check: plan for plan in plans}
+    for key, bucket in rows.items():
+        plan = plan_of[key[1]]
+        statuses[key] = _worst_reported(bucket, plan)
+        reported |= {(key[0], plan.outcomes[row.status].shape) for row in bucket if row.status in plan.outcomes}
+    return Evaluation(rows, statuses, reported)
+
+
+def reference_rows(store: ox.Store, plans: list[CheckPlan], shapes: Graph) -> Evaluation:
+    """pySHACL validates; its report gives the statuses; the validators re-run on
+    rdflib give the sentences and records."""
+    import pyshacl
+    from pyshacl.graph_abstraction import DataGraph
+
+    from .planner import PreparedQueryGraph, run_query
+
+    working = PreparedQueryGraph()
+    working += store_to_graph(store)
+    _, report, _ = pyshacl.validate(DataGraph.from_rdflib(working), shacl_graph=shapes, inference="none",
+                                    advanced=False, inplace=True)
+    assert isinstance(report, Graph)
+    statuses: dict[Key, str] = {}
+    reported: set[tuple[URIRef, URIRef]] = set()
+    shape_check = {outcome.shape: plan.check for plan in plans for outcome in plan.outcomes.values()}
+    severity_status: dict[Any, str] = {SH.Violation: "fail", SH.Warning: "unknown", SH.Info: "review"}
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        focus, shape = report.value(result, SH.focusNode), report.value(result, SH.sourceShape)
+        severity = report.value(result, SH.resultSeverity)
+        if not isinstance(focus, URIRef) or shape not in shape_check:
+            continue
+        key = (focus, shape_check[shape])  # type: ignore[index]
+        status = severity_status.get(severity, "fail")  # type: ignore[arg-type]
+        if STATUS_RANK[status] > STATUS_RANK[statuses.get(key, "pass")]:
+            statuses[key] = status
+        reported.add((focus, shape))  # type: ignore[arg-type]
+    rows: dict[Key, list[Row]] = {}
+    for plan in plans:
+        for solution in run_query(working, plan.select, {plan.parameter: plan.check}):
+            if not isinstance(solution.this, URIRef):
+                continue
+            status = str(solution.status) if solution.status is not None else next(iter(plan.outcomes))
+            _add(rows, Row(solution.this, plan.check, status, str(solution.explanation or ""), solution.record))
+    return Evaluation(rows, statuses, reported)
+
+
+def ignored_records(store: ox.Store) -> list[tuple[str, str]]:
+    """(source, reason) of every record that is not evidence at D."""
+    return [(solution["source"].value, solution["reason"].value)
+            for solution in select(store, catalogue.get("ignored-records").text)]
