@@ -129,6 +129,7 @@ def check_validate(path: Path) -> None:
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert path.name in result.stderr
     else:
+        assert "Warning:" not in result.stderr, result.stderr  # no library warning leaks (the audit's W2)
         report = json.loads(result.stdout)
         assert report["trial"] == "NCT04604691" and report["patients"]
         for patient in report["patients"]:
