@@ -25,7 +25,6 @@ import click
 from .errors import InputError, UsageError
 
 EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 2, 3, 130
-ISSUES = "https://github.com/blinakg/blinakg/issues"
 _DEBUG_KEY = "blinakg.debug"
 
 
@@ -58,8 +57,8 @@ def internal_error(err: BaseException, debug: bool) -> None:
     detail = " ".join(str(err).split())[:200]
     click.echo(f"blinakg: internal error{where}: {type(err).__name__}"
                + (f": {detail}" if detail else "")
-               + f" (a defect of blinakg, not a screening result; please report it at {ISSUES}"
-               + ("" if debug else " with the output of --debug") + ")", err=True)
+               + " (a defect of blinakg, not a screening result; please report it to the blinakg maintainers"
+               + ("" if debug else " with the output of the same command run with --debug") + ")", err=True)
     sys.exit(EXIT_INTERNAL)
 
 

@@ -228,6 +228,25 @@ def test_f2_an_unreadable_subfolder_is_named(tmp_path: Path) -> None:
     assert any("locked: the folder cannot be read" in w for w in report["warnings"])
 
 
+def test_f2_an_unreadable_subfolder_is_named_even_for_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root every folder reads; the walk's error path is exercised by a walk that reports one."""
+    import blinakg.readers.paths as paths_module
+
+    real_walk = os.walk
+
+    def walk(top: Any, onerror: Any = None, **kwargs: Any) -> Iterator[Any]:
+        if onerror is not None:
+            onerror(PermissionError(13, "Permission denied", str(Path(top) / "locked")))
+        yield from real_walk(top, onerror=onerror, **kwargs)
+
+    monkeypatch.setattr(paths_module.os, "walk", walk)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder / "p.ttl", TURTLE)
+    report = assert_report(*validate(folder))
+    assert any("locked: the folder cannot be read (permission denied)" in w for w in report["warnings"])
+
+
 def test_a_bulk_export_with_its_log_is_screened_and_the_log_named(tmp_path: Path) -> None:
     folder = tmp_path / "export"
     folder.mkdir()
