@@ -28,7 +28,7 @@ from typing import Any, Iterator
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF
 
-from ..errors import InputError
+from ..errors import InputError, NotFhirError
 from ..namespaces import BK
 from .fhir import LIFTED_RECORD_TYPES, can_matter, code_iri_table, lift_ndjson_lines, patient_key, read_fhir_file
 from .loader import FHIR_SUFFIXES, INPUT_SUFFIXES, refuse_anonymous_patients
@@ -192,7 +192,7 @@ def _index_ndjson(file_index: int, path: Path, codes: dict[str, str], relevance:
                 cohort.passed_over[kind] += 1
     if not resources:
         if first_bad is not None:
-            raise InputError(path, f"not FHIR NDJSON: no line holds a FHIR resource (line {first_bad[0]} holds "
+            raise NotFhirError(path, f"not FHIR NDJSON: no line holds a FHIR resource (line {first_bad[0]} holds "
                                    f"{first_bad[1]})", first_bad[0], 1)
         cohort.warnings.append((file_index, 0, f"{path}: the file holds no resources."))
     return loose
@@ -211,25 +211,35 @@ def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = N
     codes = code_iri_table(model)
     for file_index, path in enumerate(files):
         suffix = path.suffix.lower()
-        if suffix == ".ndjson":
-            loose = _index_ndjson(file_index, path, codes, relevance, cohort)
-            if loose:
-                lines = sorted(set(loose) | set(cohort.medications.get(file_index, ())))
-                triples, warnings, passed = lift_ndjson_lines(path, lines, codes, relevance)
-                refuse_anonymous_patients(path, triples)
-                _partition(triples, cohort)
-                cohort.warnings.extend((file_index, _line_of(w), w) for w in warnings)
-                cohort.passed_over.update(passed)
-        elif suffix in FHIR_SUFFIXES:
-            lifted = read_fhir_file(path, model, relevance)
-            refuse_anonymous_patients(path, lifted.graph)
-            _partition(list(lifted.graph), cohort)
-            cohort.warnings.extend((file_index, 0, w) for w in lifted.warnings)
-            cohort.passed_over.update(lifted.passed_over)
-        else:
-            triples = list(parse_rdf_file(path))
-            refuse_anonymous_patients(path, triples)
-            _partition(triples, cohort)
+        mark = len(cohort.warnings)
+        try:
+            if suffix == ".ndjson":
+                loose = _index_ndjson(file_index, path, codes, relevance, cohort)
+                if loose:
+                    lines = sorted(set(loose) | set(cohort.medications.get(file_index, ())))
+                    triples, warnings, passed = lift_ndjson_lines(path, lines, codes, relevance)
+                    refuse_anonymous_patients(path, triples)
+                    _partition(triples, cohort)
+                    cohort.warnings.extend((file_index, _line_of(w), w) for w in warnings)
+                    cohort.passed_over.update(passed)
+                continue
+            if suffix in FHIR_SUFFIXES:
+                lifted = read_fhir_file(path, model, relevance)
+                refuse_anonymous_patients(path, lifted.graph)
+                _partition(list(lifted.graph), cohort)
+                cohort.warnings.extend((file_index, 0, w) for w in lifted.warnings)
+                cohort.passed_over.update(lifted.passed_over)
+                continue
+        except NotFhirError as err:
+            if path not in found.in_folders:  # named on the command line: it must be what it says
+                raise
+            del cohort.warnings[mark:]  # its lines' warnings say the same thing, once a line
+            cohort.warnings.append((file_index, 0, f"{path}: holds no FHIR resource ({err.message}), e.g. a "
+                                                   "bulk-export log or manifest; it was passed over."))
+            continue
+        triples = list(parse_rdf_file(path))
+        refuse_anonymous_patients(path, triples)
+        _partition(triples, cohort)
     if cohort.patient_count == 0 and not any(
             key.startswith("https://w3id.org/blinakg/fhir/Patient/") for key in cohort.patients):
         where = files[0] if len(files) == 1 else ", ".join(str(f) for f in files)

@@ -40,7 +40,7 @@ from urllib.parse import quote
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from ..errors import InputError
+from ..errors import InputError, NotFhirError
 from ..namespaces import BK, BK_IRI
 from .relevance import Relevance
 
@@ -232,7 +232,7 @@ def _load_resources(path: Path, warn: Callable[[int | None, str], None]) -> list
     if not _is_resource(value):
         start = len(text) - len(text.lstrip())
         line, column = _line_col(text, start)
-        raise InputError(
+        raise NotFhirError(
             path,
             f"not FHIR: the file holds {_json_kind(value)}, not a FHIR resource or Bundle "
             "(every FHIR resource has a resourceType)",
@@ -265,7 +265,7 @@ def _load_ndjson(path: Path, text: str, warn: Callable[[int | None, str], None])
             first_bad = (number, kind)
         warn(number, f"the line holds {kind}, not a FHIR resource; it was ignored.")
     if not resources and first_bad is not None:
-        raise InputError(
+        raise NotFhirError(
             path,
             f"not FHIR NDJSON: no line holds a FHIR resource (line {first_bad[0]} holds {first_bad[1]})",
             first_bad[0],

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 from rdflib import BNode, Graph
 from rdflib.namespace import RDF
 
-from ..errors import InputError
+from ..errors import InputError, NotFhirError
 from ..namespaces import BK
 from .paths import find_inputs
 from .rdfio import RDF_FORMATS, parse_rdf_file
@@ -90,7 +90,14 @@ def load_inputs(paths: list[Path], model: Graph) -> Inputs:
         if path.suffix.lower() in FHIR_SUFFIXES:
             from .fhir import read_fhir_file
 
-            lifted = read_fhir_file(path, model)
+            try:
+                lifted = read_fhir_file(path, model)
+            except NotFhirError as err:
+                if path not in found.in_folders:  # named on the command line: it must be what it says
+                    raise
+                inputs.warnings.append(f"{path}: holds no FHIR resource ({err.message}), e.g. a bulk-export "
+                                       "log or manifest; it was passed over.")
+                continue
             refuse_anonymous_patients(path, lifted.graph)
             inputs.graph += lifted.graph
             inputs.warnings.extend(lifted.warnings)

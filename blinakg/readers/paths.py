@@ -5,6 +5,12 @@ contract.md: "A folder is read recursively. Inside a folder, a
 client's log, an export manifest) is passed over with a warning naming it; a
 file named on the command line must be what its extension says."
 
+A JSON file in a folder with no ``"resourceType"`` anywhere is passed over
+here, without being parsed; one that mentions it only inside (a bulk-data
+client's log names the resource types it downloaded) is passed over by the
+readers, which raise :class:`~blinakg.errors.NotFhirError` for a file with no
+top-level resource.
+
 Nothing is skipped without a word: a path on the command line that is a
 symbolic-link loop, a FIFO or a device, or that cannot be read, is an error
 that says so; inside a folder the same things, and subfolders that cannot be
