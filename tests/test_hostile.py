@@ -353,3 +353,66 @@ def test_blinakg_query_refuses_service_on_local_stores(tmp_path: Path, no_networ
     code, out, err = run("query", str(query), "--data", str(EXAMPLES / "pat-001-eligible.ttl"))
     assert_bad_input(code, out, err, r"federated\.rq: the query uses SERVICE")
     assert no_network == []
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[bytes]]]:
+    """A TCP listener on loopback that records every connection made to it (Rust code included)."""
+    import threading
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    hits: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(1)
+                try:
+                    hits.append(connection.recv(200) or b"(connected)")
+                except OSError:
+                    hits.append(b"(connected)")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(server.getsockname()[1]), hits
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+
+
+def test_no_connection_reaches_a_listener_the_hostile_inputs_point_at(
+        tmp_path: Path, listener: tuple[int, list[bytes]]) -> None:
+    """The same, seen from the other end: whatever library would fetch (Python or Rust), nothing arrives."""
+    port, hits = listener
+    base = f"http://127.0.0.1:{port}"
+    jsonld = write(tmp_path / "ctx.jsonld", json.dumps({"@context": f"{base}/context.jsonld", "@id": "urn:p",
+                                                        "@type": "https://w3id.org/blinakg/ontology#Patient"}))
+    xml = write(tmp_path / "entity.rdf", (HOSTILE / "external-http-entity.rdf").read_text(encoding="utf-8")
+                .replace("http://127.0.0.1:9", base))
+    imports = write(tmp_path / "imports.ttl", TURTLE + f"\n<urn:x:o> a <http://www.w3.org/2002/07/owl#Ontology> ; "
+                                                      f"<http://www.w3.org/2002/07/owl#imports> <{base}/o.ttl> .\n")
+    for path in (jsonld, xml, imports):
+        code, _, err = validate(path)
+        assert code in (0, 1, 2) and "Traceback" not in err, (path, err)
+    federated = write(tmp_path / "federated.rq", f"SELECT * WHERE {{ SERVICE <{base}/sparql> {{ ?s ?p ?o }} }}")
+    code, _, _ = run("query", str(federated), "--data", str(EXAMPLES / "pat-001-eligible.ttl"))
+    assert code == 2
+    store = tmp_path / "store"
+    code, _, err = validate(EXAMPLES / "pat-001-eligible.ttl", extra=(f"--store={store}",))
+    assert code in (0, 1), err
+    code, _, _ = run("query", str(federated), "--store", str(store))
+    assert code == 2
+    time.sleep(0.5)
+    assert hits == []
