@@ -414,5 +414,8 @@ def test_no_connection_reaches_a_listener_the_hostile_inputs_point_at(
     assert code in (0, 1), err
     code, _, _ = run("query", str(federated), "--store", str(store))
     assert code == 2
+    load = write(tmp_path / "load.rq", f"LOAD <{base}/data.ttl> INTO GRAPH <urn:x:g>")
+    code, _, err = run("query", str(load), "--store", str(store))
+    assert code == 2 and "update" in err
     time.sleep(0.5)
     assert hits == []
