@@ -163,6 +163,15 @@ def test_t6_a_lone_surrogate_is_bad_input_with_its_line(tmp_path: Path) -> None:
                      r"surrogate\.ndjson:1:\d+: not valid JSON: a string holds the lone surrogate \\ud800")
 
 
+@pytest.mark.parametrize("name, text, pattern", [
+    ("s.jsonld", '{"@id": "urn:p", "@type": "https://w3id.org/blinakg/ontology#Patient", "urn:x:q": "x\\ud800"}',
+     r"s\.jsonld:1:\d+: not valid JSON-LD: a string holds the lone surrogate \\ud800"),
+    ("s.ttl", BK + '<urn:p> a bk:Patient ; <urn:x:q> "x\\uD800" .\n', r"s\.ttl:2:\d+: not valid TURTLE: .*D800"),
+])
+def test_t6_a_lone_surrogate_in_rdf_is_bad_input(tmp_path: Path, name: str, text: str, pattern: str) -> None:
+    assert_bad_input(*validate(write(tmp_path / name, text)), pattern)
+
+
 def test_h1_a_unit_with_an_absurd_exponent_is_unknown_not_a_hang(tmp_path: Path) -> None:
     text = ndjson_with({'"value": 1800, "unit": "/uL", "system": "http://unitsofmeasure.org", "code": "/uL"':
                         '"value": 1800, "unit": "10*99999999/L", "system": "http://unitsofmeasure.org", '

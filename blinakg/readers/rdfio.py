@@ -29,6 +29,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from ..errors import InputError
+from .safety import find_lone_surrogate
 from .xmlguard import XmlRefused, as_utf8, check_xml
 
 RDF_FORMATS: dict[str, str] = {
@@ -151,6 +152,12 @@ def parse_rdf_file(path: Path) -> Graph:
     except UnicodeDecodeError as err:
         line, column = _line_col(raw[: err.start].decode("utf-8", "replace"), err.start)
         raise InputError(path, "the file is not UTF-8 text", line, column) from None
+    if fmt == "json-ld":
+        surrogate = find_lone_surrogate(text)  # Oxigraph would say "unexpected end of file"
+        if surrogate is not None:
+            line, column = _line_col(text, surrogate)
+            raise InputError(path, f"not valid JSON-LD: a string holds the lone surrogate "
+                                   f"{text[surrogate:surrogate + 6]}, which is not a Unicode character", line, column)
     graph = Graph()
     seen_typed: set[tuple[str, str]] = set()
     parser = ox.parse(raw, format=_oxigraph_format(fmt), base_iri=path.resolve().as_uri(), rename_blank_nodes=True)
