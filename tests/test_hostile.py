@@ -127,10 +127,8 @@ def test_t4_a_json_ld_context_outside_the_file_is_refused_and_not_read(tmp_path:
 def test_t5_an_invalid_iri_never_reaches_the_turtle_report(tmp_path: Path) -> None:
     doc = [{"@id": "urn:p", "@type": "https://w3id.org/blinakg/ontology#Patient"},
            {"@id": "urn:p{x}", "@type": "https://w3id.org/blinakg/ontology#Patient"}]
-    code, out, err = validate(write(tmp_path / "brace.jsonld", json.dumps(doc)), fmt="turtle")
-    assert code in (1, 2) and "Traceback" not in err, err
-    if code == 1:
-        assert "{" not in out.split("@prefix")[-1].replace("{", "", 0) or "urn:p{x}" not in out
+    assert_bad_input(*validate(write(tmp_path / "brace.jsonld", json.dumps(doc)), fmt="turtle"),
+                     r"brace\.jsonld:1:\d+: not valid JSON-LD: 'urn:p\{x\}' is not an IRI")
     turtle = BK + "<urn:p{x}> a bk:Patient .\n"
     assert_bad_input(*validate(write(tmp_path / "brace.ttl", turtle), fmt="turtle"),
                      r"brace\.ttl:2:\d+: not valid TURTLE: Invalid IRI code point '\{'")

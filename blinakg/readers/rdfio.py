@@ -121,6 +121,41 @@ def _ill_typed(lexical: str, datatype: URIRef) -> bool:
         return bool(Literal(lexical, datatype=datatype, normalize=False).ill_typed)
 
 
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_IRI_KEYWORDS = ("@id", "@type", "@vocab", "@base")
+
+
+def _bad_jsonld_iri(text: str) -> str | None:
+    """The first ``@id``/``@type``/``@vocab``/``@base`` value or property name of a
+    JSON-LD document that cannot be an IRI (``urn:p{x}``), or None.
+
+    JSON-LD processors drop such a node without a word (issue 12, T5: a
+    patient would vanish from the report); blinakg refuses the file instead.
+    """
+    import json
+
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # the parser says what is wrong
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not key.startswith("@") and ":" in key and _NOT_IN_IRI.search(key):
+                    return key
+                if key in _IRI_KEYWORDS:
+                    for candidate in item if isinstance(item, list) else [item]:
+                        if isinstance(candidate, str) and _NOT_IN_IRI.search(candidate):
+                            return candidate
+                if key != "@context":
+                    stack.append(item)
+    return None
+
+
 def parse_rdf_file(path: Path) -> Graph:
     """Parse one RDF file into a graph (named graphs of quad formats are merged).
 
@@ -158,6 +193,12 @@ def parse_rdf_file(path: Path) -> Graph:
             line, column = _line_col(text, surrogate)
             raise InputError(path, f"not valid JSON-LD: a string holds the lone surrogate "
                                    f"{text[surrogate:surrogate + 6]}, which is not a Unicode character", line, column)
+        bad_iri = _bad_jsonld_iri(text)
+        if bad_iri is not None:
+            found_line, found_column = _locate(text, bad_iri)
+            raise InputError(path, f"not valid JSON-LD: {bad_iri[:80]!r} is not an IRI (it holds a character "
+                                   "no IRI may hold); a JSON-LD processor would drop it silently",
+                             found_line, found_column)
     graph = Graph()
     seen_typed: set[tuple[str, str]] = set()
     parser = ox.parse(raw, format=_oxigraph_format(fmt), base_iri=path.resolve().as_uri(), rename_blank_nodes=True)
