@@ -19,10 +19,12 @@ import pytest
 from blinakg.sparql.store import MODEL_GRAPH, SHAPES_GRAPH
 
 KILLS = 20
+PER_RUN = 400  # data quads a run (the results graph holds twice as many)
 RUN_PREFIX = "https://w3id.org/blinakg/run/kill-"
 
-# The writer adds runs without end, each replacing the model and shapes (the
-# model alternates between two versions, one triple apart).
+# The writer adds runs without end; the model changes every other run (two
+# versions, one triple apart), so runs go in both ways: a new model and shapes
+# replaced in one SPARQL update, or an unchanged model and one Store.extend.
 WRITER = r'''
 import sys
 from rdflib import BNode, Graph, Literal, URIRef
@@ -34,15 +36,16 @@ model_b = Graph(); model_b += model
 model_b.add((URIRef("urn:kill:version"), URIRef("urn:kill:is"), Literal("b")))
 store = EmbeddedStore(sys.argv[1], writable=True)
 k = 0
+N = int(sys.argv[3])
 while True:
     run = URIRef(f"{sys.argv[2]}{k}")
     results, data = Graph(), Graph()
-    for i in range(400):
+    for i in range(N):
         node = BNode(f"r{k}x{i}")
         results.add((run, URIRef("urn:kill:result"), node))
         results.add((node, URIRef("urn:kill:n"), Literal(i)))
         data.add((node, URIRef("urn:kill:data"), Literal(f"patient {i}")))
-    store.add_run(RunGraphs(run=run, results=results, data=data, model=model_b if k % 2 else model,
+    store.add_run(RunGraphs(run=run, results=results, data=data, model=model_b if (k // 2) % 2 else model,
                             shapes=shapes))
     if k == 0:
         print("ready", flush=True)
@@ -69,7 +72,8 @@ def test_a_killed_writer_leaves_the_store_as_it_was_or_with_the_whole_run(tmp_pa
     rng = random.Random(12)
     seen_runs = 0
     for attempt in range(KILLS):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(store), f"{RUN_PREFIX}{attempt}-"],
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(store), f"{RUN_PREFIX}{attempt}-",
+                                   str(PER_RUN)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert writer.stdout is not None
@@ -86,7 +90,8 @@ def test_a_killed_writer_leaves_the_store_as_it_was_or_with_the_whole_run(tmp_pa
         datas = {g[: -len("/data")] for g in counts if g.startswith(RUN_PREFIX) and g.endswith("/data")}
         assert runs == datas, "a run without its data, or data without its run"
         for run in runs:
-            assert counts[run] == 800 and counts[run + "/data"] == 400, (run, counts[run], counts[run + "/data"])
+            assert counts[run] == 2 * PER_RUN and counts[run + "/data"] == PER_RUN, (run, counts[run],
+                                                                                    counts[run + "/data"])
         assert "" not in counts, "quads outside the named graphs"
         seen_runs = len(runs)
     assert seen_runs >= KILLS  # every writer got its first run in before it was killed

@@ -372,20 +372,61 @@ class EmbeddedStore:
 
         Issue 12 (D1): "adding a run is atomic. A SIGKILL at any moment leaves
         the store as it was or with the whole run; shared graphs are never
-        removed before their replacement is in." So the graphs replaced and
-        the quads added are one SPARQL update, which Oxigraph applies in one
-        transaction: the old model and shapes stay until the new ones are in.
+        removed before their replacement is in." So every write is one
+        Oxigraph transaction:
+
+        * a new run whose model and shapes are those already stored (the usual
+          case) only adds new graphs: one ``Store.extend``;
+        * otherwise (a first run, a changed model or terminology, ``replace``)
+          the graphs replaced and the quads added are one SPARQL update: the
+          old model and shapes stay until the new ones are in. It costs more
+          (about 20 s for 200,000 quads here, against 8 s for ``extend``).
 
         Raises:
             InputError: the run is already there and ``replace`` is false.
         """
-        if self.has_run(graphs.run) and not replace:
+        import pyoxigraph as ox
+
+        exists = self.has_run(graphs.run)
+        if exists and not replace:
             raise InputError(self.path, _exists_message(graphs.run))
+        data_name = data_graph_iri(graphs.run)
         try:
-            self.store.update(run_update(graphs))
+            if (not exists and not self.store.contains_named_graph(ox.NamedNode(str(data_name)))
+                    and self._holds(MODEL_GRAPH, graphs.model) and self._holds(SHAPES_GRAPH, graphs.shapes)):
+                self.store.extend(
+                    ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(name)))
+                    for graph, name in ((graphs.data, data_name), (graphs.results, graphs.run))
+                    for s, p, o in graph
+                )
+            else:
+                self.store.update(run_update(graphs))
             self.store.flush()
         except OSError as err:
             raise InputError(self.path, f"cannot write to the store ({err})") from None
+
+    def _holds(self, name: URIRef, graph: Graph) -> bool:
+        """Whether the store's graph ``name`` is ``graph`` (isomorphic: blank node labels aside)."""
+        import pyoxigraph as ox
+        from rdflib.compare import isomorphic
+
+        def read(store: Any) -> Graph:
+            found = Graph()
+            for quad in store.quads_for_pattern(None, None, None, ox.NamedNode(str(name))):
+                s, p, o = from_oxigraph(quad.subject), from_oxigraph(quad.predicate), from_oxigraph(quad.object)
+                if s is not None and p is not None and o is not None:
+                    found.add((s, p, o))
+            return found
+
+        stored = read(self.store)
+        if len(stored) != len(graph):
+            return False
+        # The new graph goes through an in-memory Oxigraph store too, so that
+        # literals are compared in the form Oxigraph keeps them ("1.0" is "1").
+        scratch = ox.Store()
+        scratch.extend(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(name)))
+                       for s, p, o in graph)
+        return bool(isomorphic(stored, read(scratch)))
 
     def query(self, text: str) -> QueryResult:
         """Run a query over the union of all graphs (``SERVICE`` refused: no network)."""
