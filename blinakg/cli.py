@@ -18,6 +18,7 @@ import click
 
 from .sparql.cli import add_to_store, query, serve, store_options
 from .cli_safety import GuardedGroup, check_output, debug_option, write_whole
+from .registry.cli import registry
 from .errors import InputError, UsageError
 
 EXIT_ELIGIBLE, EXIT_NOT_ELIGIBLE, EXIT_BAD_INPUT = 0, 1, 2
@@ -121,6 +122,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
 
 main.add_command(query)
 main.add_command(serve)
+main.add_command(registry)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,7 +25,9 @@ def _terms_of(path: Path, base: str) -> list[str]:
     )
 
 
-BK = ClosedNamespace(BK_IRI, _terms_of(ONTOLOGY_DIR / "blinakg.ttl", BK_IRI))
+# The core vocabulary, plus the registry's (issue 9), kept in its own file.
+BK = ClosedNamespace(BK_IRI, sorted({term for name in ("blinakg.ttl", "registry.ttl")
+                                     for term in _terms_of(ONTOLOGY_DIR / name, BK_IRI)}))
 TRIAL = Namespace("https://w3id.org/blinakg/trial/NCT04604691/")
 TRIAL_IRI = URIRef("https://w3id.org/blinakg/trial/NCT04604691")
 VS = Namespace("https://w3id.org/blinakg/valueset/")

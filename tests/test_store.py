@@ -147,7 +147,8 @@ def test_missing_or_foreign_store_is_a_clear_error(tmp_path: Path, monkeypatch: 
     code, out, err = run("query", "trial-criteria")
     assert code == 2 and out == ""
     assert err.strip() == ("blinakg: .blinakg/store: no store here; add a screening run first with "
-                           "`blinakg validate PATHS --store`, or query files with --data")
+                           "`blinakg validate PATHS --store` (or trials with `blinakg registry import PATHS`), "
+                           "or query files with --data")
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "todo.txt").write_text("x")
     code, _, err = run("query", "trial-criteria", "--store", str(tmp_path / "notes"))

@@ -37,7 +37,7 @@ def store_to_graph(store: ox.Store) -> Graph:
     graph = Graph()
     for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
         # term by term, so that blank nodes keep their labels (an N-Triples parse would rename them)
-        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))  # type: ignore[arg-type]
     return graph
 
 

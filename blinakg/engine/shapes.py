@@ -129,7 +129,7 @@ def compile_shapes(shapes: Graph) -> list[CheckPlan]:
             if predicate not in _ANNOTATIONS and predicate not in parameters:
                 raise ShapesError(f"shape {node} uses {predicate.n3(shapes.namespace_manager)}, which the cohort "
                                   "engine does not evaluate; use --engine pyshacl")
-        used = [p for p in shapes.predicates(node, None) if p in by_parameter]
+        used = [p for p in shapes.predicates(node, None) if isinstance(p, URIRef) and p in by_parameter]
         if len(used) != 1:
             raise ShapesError(f"shape {node} uses {len(used)} constraint components; the cohort engine expects one")
         component = by_parameter[used[0]]

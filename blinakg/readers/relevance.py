@@ -60,13 +60,12 @@ class Relevance:
     """The codes that can matter to some check of the model."""
 
     def __init__(self, model: Graph):
-        self.concepts: frozenset[str] = frozenset(str(row.code) for row in model.query(_CLOSURE))  # type: ignore[union-attr]
+        self.concepts: frozenset[str] = frozenset(str(row[0]) for row in model.query(_CLOSURE))  # type: ignore[index]
         rules = []
         for row in model.query(_RULES):
-            pattern = re.compile(str(row.pattern)) if row.pattern is not None else None  # type: ignore[union-attr]
-            low = str(row["from"]) if row["from"] is not None else None  # type: ignore[index]
-            high = str(row.to) if row.to is not None else None  # type: ignore[union-attr]
-            rules.append(_Rule(str(row.prefix), low, high, pattern))  # type: ignore[union-attr]
+            prefix, low, high, pattern = (None if term is None else str(term) for term in row)  # type: ignore[union-attr]
+            assert prefix is not None
+            rules.append(_Rule(prefix, low, high, re.compile(pattern) if pattern is not None else None))
         self.rules = tuple(rules)
         self._seen: dict[str, bool] = {}
 

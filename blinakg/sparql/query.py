@@ -55,7 +55,7 @@ from ..errors import InputError, UsageError
 from ..namespaces import QUERIES_DIR
 
 #: The folders whose queries ``blinakg query --list`` shows and runs by name.
-LISTED_FOLDERS = ("catalogue", "checks")
+LISTED_FOLDERS = ("catalogue", "checks", "registry")
 
 #: Prefixes known to ``--param`` values and used to shorten IRIs in tables.
 PREFIXES: dict[str, str] = {

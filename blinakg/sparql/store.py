@@ -316,7 +316,8 @@ def _check_store_folder(path: Path, must_exist: bool) -> None:
                                "name a new or empty folder")
     if must_exist and not entries:
         raise InputError(path, "no store here; add a screening run first with "
-                               "`blinakg validate PATHS --store`, or query files with --data")
+                               "`blinakg validate PATHS --store` (or trials with `blinakg registry import PATHS`), "
+                               "or query files with --data")
 
 
 class EmbeddedStore:

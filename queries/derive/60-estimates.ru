@@ -22,14 +22,28 @@ WHERE {
         bk:numeratorValueSet ?numSet ; bk:numeratorWindowDays ?numWindow ;
         bk:denominatorValueSet ?denSet ; bk:denominatorWindowDays ?denWindow .
   ?target bk:canonicalUnit ?unit .
-  ?den a bk:Evidence ; bk:subject ?patient ; bk:inValueSet ?denSet ; bk:daysBeforeAsOf ?denDays ; bk:onDate ?date .
-  FILTER (?denDays <= ?denWindow)
-  FILTER NOT EXISTS { ?newerDen a bk:Evidence ; bk:subject ?patient ; bk:inValueSet ?denSet ; bk:daysBeforeAsOf ?d2 . FILTER (?d2 < ?denDays) }
-  # Joined through the patient; evidence is a filter, not a pattern, so that
-  # the join starts from the patient's records rather than all evidence.
-  ?num bk:subject ?patient ; bk:inValueSet ?numSet ; bk:daysBeforeAsOf ?numDays .
-  FILTER (?numDays <= ?numWindow && EXISTS { ?num a bk:Evidence })
-  FILTER NOT EXISTS { ?newerNum a bk:Evidence ; bk:subject ?patient ; bk:inValueSet ?numSet ; bk:daysBeforeAsOf ?n2 . FILTER (?n2 < ?numDays) }
+  # The latest numerator and denominator in their windows, per patient, by
+  # aggregation (linear in the cohort), then every record on those dates.
+  {
+    SELECT ?rule ?patient (MIN(?d) AS ?denDays)
+    WHERE {
+      ?rule a bk:Estimate ; bk:denominatorValueSet ?dSet ; bk:denominatorWindowDays ?dWindow .
+      ?d0 bk:inValueSet ?dSet ; bk:daysBeforeAsOf ?d ; bk:subject ?patient .
+      FILTER (?d <= ?dWindow)
+    }
+    GROUP BY ?rule ?patient
+  }
+  {
+    SELECT ?rule ?patient (MIN(?n) AS ?numDays)
+    WHERE {
+      ?rule a bk:Estimate ; bk:numeratorValueSet ?nSet ; bk:numeratorWindowDays ?nWindow .
+      ?n0 bk:inValueSet ?nSet ; bk:daysBeforeAsOf ?n ; bk:subject ?patient .
+      FILTER (?n <= ?nWindow)
+    }
+    GROUP BY ?rule ?patient
+  }
+  ?den bk:inValueSet ?denSet ; bk:daysBeforeAsOf ?denDays ; bk:onDate ?date ; bk:subject ?patient .
+  ?num bk:inValueSet ?numSet ; bk:daysBeforeAsOf ?numDays ; bk:subject ?patient .
   OPTIONAL { ?num bk:normValue ?numValue }
   OPTIONAL { ?den bk:normValue ?denValue }
   OPTIONAL { ?num bk:valueText ?numText }

@@ -1,0 +1,448 @@
+"""``blinakg registry import``: trials into the store, one named graph each (issue 9, parts 1, 2, 5).
+
+contract.md, "The registry":
+
+    import — ClinicalTrials.gov study records (the classic XML, or the API v2
+    JSON; files, folders or .zip) and trial models in Turtle. Each trial
+    becomes one named graph of the store with its provenance. An unchanged
+    trial is left as it is; a changed one needs --replace. Exit 0 when all were
+    added or unchanged; 2 on bad input, and then nothing is added.
+
+Layout (beside the screening runs of :mod:`blinakg.sparql.store`)::
+
+    <https://w3id.org/blinakg/graph/trial/NCT…>   one trial: registration facts,
+                                                  links, criteria; provenance on
+                                                  the graph IRI
+    <https://w3id.org/blinakg/graph/model>        the ontology (added when absent)
+    <https://w3id.org/blinakg/graph/shapes>       the SHACL shapes (added when absent)
+
+Provenance on the graph IRI: ``a prov:Entity``; ``dct:source`` (the file, and
+the member of a .zip); ``bk:sourceFormat``; ``bk:recordDate`` (the date of the
+record: the export's processing date, or the v2 version date);
+``prov:generatedAtTime`` (the import); ``bk:contentHash`` (sha256 of the
+content, provenance left out); ``prov:wasDerivedFrom`` (the ClinicalTrials.gov
+page); ``prov:wasAttributedTo`` (blinakg).
+
+Every input is read and checked before the store is touched, so bad input adds
+nothing. NCT04604691's registration facts (``ontology/registry/*.ttl``) are
+added to every store written, so the trial blinakg computes is always listed;
+being blinakg's own, they are replaced without ``--replace`` when a newer
+blinakg states them otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
+
+from .. import __version__
+from ..errors import InputError, UsageError
+from ..namespaces import BK, ONTOLOGY_DIR
+from .trial_rdf import Triple, as_graph, content_hash, record_graph, trial_iri
+
+GRAPH_BASE = "https://w3id.org/blinakg/graph/"
+TRIAL_GRAPH_BASE = GRAPH_BASE + "trial/"
+SOFTWARE = URIRef(f"https://w3id.org/blinakg/software/blinakg/{__version__}")
+BUILTIN_DIR = ONTOLOGY_DIR / "registry"
+RECORD_SUFFIXES = (".xml", ".json")
+MODEL_SUFFIXES = (".ttl",)
+MAX_MEMBER_BYTES = 64 << 20
+MAX_ZIP_BYTES = 1 << 30
+TURTLE_FORMAT = "Turtle trial model"
+
+
+def trial_graph_iri(nct: str) -> URIRef:
+    """The named graph of one trial."""
+    return URIRef(TRIAL_GRAPH_BASE + nct)
+
+
+@dataclass
+class Source:
+    """One input: a file, or a member of a .zip."""
+
+    label: str
+    suffix: str
+    data: bytes
+    path: Path | None = None
+
+
+@dataclass
+class TrialEntry:
+    """One trial, read and checked, ready to store."""
+
+    nct: str
+    trial: URIRef
+    content: set[Triple]
+    hash: str
+    source: str
+    source_format: str
+    record_date: dt.date | None = None
+    builtin: bool = False
+
+    @property
+    def graph_iri(self) -> URIRef:
+        return trial_graph_iri(self.nct)
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, trial by trial."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.replaced)} replaced", f"{len(self.unchanged)} unchanged"]
+        return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+#  Collecting inputs: files, folders, .zip
+# ---------------------------------------------------------------------------
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise InputError(path, f"cannot read the file ({err.strerror})") from None
+
+
+def _zip_sources(path: Path) -> list[Source]:
+    """The records and models in a .zip (folders, dot files and other files passed over)."""
+    sources: list[Source] = []
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                name = info.filename
+                parts = Path(name).parts
+                if info.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
+                    continue
+                suffix = Path(name).suffix.lower()
+                if suffix not in RECORD_SUFFIXES + MODEL_SUFFIXES:
+                    continue
+                label = f"{path}!{name}"
+                if info.file_size > MAX_MEMBER_BYTES:
+                    raise InputError(label, f"larger than {MAX_MEMBER_BYTES >> 20} MiB unpacked; not a study record")
+                with archive.open(info) as handle:
+                    data = handle.read(MAX_MEMBER_BYTES + 1)
+                if len(data) > MAX_MEMBER_BYTES:
+                    raise InputError(label, f"larger than {MAX_MEMBER_BYTES >> 20} MiB unpacked; not a study record")
+                total += len(data)
+                if total > MAX_ZIP_BYTES:
+                    raise InputError(path, f"holds more than {MAX_ZIP_BYTES >> 30} GiB of records unpacked; "
+                                           "import it in parts")
+                sources.append(Source(label=label, suffix=suffix, data=data))
+    except zipfile.BadZipFile as err:
+        raise InputError(path, f"not a readable .zip ({err})") from None
+    except (OSError, RuntimeError, NotImplementedError) as err:
+        raise InputError(path, f"cannot read the .zip ({err})") from None
+    if not sources:
+        raise InputError(path, "the .zip holds no study record (.xml, .json) or trial model (.ttl)")
+    return sources
+
+
+def collect(paths: Iterable[Path]) -> list[Source]:
+    """Every input the paths name: files, every record/model in a folder (recursively) or a .zip.
+
+    Raises:
+        InputError: a path does not exist, a file named on the command line is
+            neither a record, a model nor a .zip, or a folder holds none.
+    """
+    sources: list[Source] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                           and p.suffix.lower() in RECORD_SUFFIXES + MODEL_SUFFIXES + (".zip",))
+            if not found:
+                raise InputError(path, "the folder holds no study record (.xml, .json), trial model (.ttl) or .zip")
+            for found_path in found:
+                sources.extend(_file_sources(found_path))
+            continue
+        if not path.exists():
+            raise InputError(path, "no such file or folder")
+        sources.extend(_file_sources(path))
+    return sources
+
+
+def _file_sources(path: Path) -> list[Source]:
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return _zip_sources(path)
+    if suffix not in RECORD_SUFFIXES + MODEL_SUFFIXES:
+        raise InputError(path, "not a study record or trial model: expected ClinicalTrials.gov XML (.xml), "
+                               "API v2 JSON (.json), a Turtle trial model (.ttl) or a .zip of them")
+    return [Source(label=str(path), suffix=suffix, data=_read(path), path=path)]
+
+
+# ---------------------------------------------------------------------------
+#  Reading and checking
+# ---------------------------------------------------------------------------
+
+def _model_triples() -> Graph:
+    from ..model import load_model
+
+    return load_model()
+
+
+def _parse_turtle(source: Source) -> Graph:
+    from ..readers.rdfio import parse_rdf_file
+
+    if source.path is not None:
+        return parse_rdf_file(source.path)
+    from rdflib.plugins.parsers.notation3 import BadSyntax
+
+    graph = Graph()
+    try:
+        graph.parse(data=source.data.decode("utf-8"), format="turtle")
+    except UnicodeDecodeError:
+        raise InputError(source.label, "the file is not UTF-8 text") from None
+    except BadSyntax as err:
+        raise InputError(source.label, f"not valid Turtle: {err._why}", err.lines + 1) from None
+    except Exception as err:  # rdflib raises many kinds
+        raise InputError(source.label, f"not valid Turtle: {str(err).splitlines()[0] if str(err) else err}") from None
+    return graph
+
+
+def read_model(source: Source, model: Graph) -> list[TrialEntry]:
+    """A Turtle trial model: checked by the trial-definition shapes; one trial a file.
+
+    The trial's graph holds the file's triples less those already in the model
+    graph (so the union of the store's graphs never states a triple twice).
+    """
+    from .definitions import check_definition, trials_in
+
+    graph = _parse_turtle(source)
+    trials = trials_in(graph, source.label)
+    if len(trials) > 1:
+        raise InputError(source.label, "defines several trials (" + ", ".join(n for n, _ in trials)
+                                       + "); put one trial in each file")
+    check_definition(graph, source.label)
+    nct, trial = trials[0]
+    content = {triple for triple in graph if triple not in model}
+    if any(isinstance(term, BNode) for triple in content for term in triple):
+        # Blank node labels differ at every parse: canonical labels keep the hash stable, and
+        # skolem IRIs under the trial's graph keep two trials' blank nodes apart in a store.
+        from rdflib.compare import to_canonical_graph
+
+        base = f"{trial_graph_iri(nct)}/genid/"
+        content = {tuple(URIRef(base + str(t)) if isinstance(t, BNode) else t for t in triple)  # type: ignore[misc]
+                   for triple in to_canonical_graph(as_graph(content))}
+    return [TrialEntry(nct=nct, trial=trial, content=content, hash=content_hash(content), source=source.label,
+                       source_format=TURTLE_FORMAT)]
+
+
+def read_source(source: Source, model: Graph) -> list[TrialEntry]:
+    """The trials in one input.
+
+    Raises:
+        InputError: naming the input and what is wrong with it.
+    """
+    from .ctgov_json import parse_json
+    from .ctgov_xml import looks_like_xml, parse_xml
+
+    if source.suffix == ".xml":
+        if not looks_like_xml(source.data):
+            raise InputError(source.label, "not a study record: the file is not XML")
+        records = [parse_xml(source.data, source.label)]
+    elif source.suffix == ".json":
+        records = parse_json(source.data, source.label)
+    else:
+        return read_model(source, model)
+    entries = []
+    for record in records:
+        content = record_graph(record)
+        entries.append(TrialEntry(nct=record.nct_id, trial=trial_iri(record.nct_id), content=content,
+                                  hash=content_hash(content), source=source.label,
+                                  source_format=record.source_format, record_date=record.record_date))
+    return entries
+
+
+def read_all(paths: Iterable[Path], builtin: bool = True) -> list[TrialEntry]:
+    """Read and check every input; NCT04604691's built-in entry added unless given.
+
+    Raises:
+        InputError: bad input (nothing has been written).
+    """
+    model = _model_triples()
+    entries: list[TrialEntry] = []
+    seen: dict[str, str] = {}
+    for source in collect(paths):
+        for entry in read_source(source, model):
+            if entry.nct in seen:
+                raise InputError(source.label, f"{entry.nct} is also given by {seen[entry.nct]}; "
+                                               "import one record per trial")
+            seen[entry.nct] = entry.source
+            entries.append(entry)
+    if builtin:
+        for path in sorted(BUILTIN_DIR.glob("*.ttl")):
+            for entry in read_source(Source(label=str(path), suffix=".ttl", data=b"", path=path), model):
+                if entry.nct not in seen:
+                    entry.builtin = True
+                    entries.append(entry)
+    return entries
+
+
+def provenance(entry: TrialEntry, created: dt.datetime) -> set[Triple]:
+    """The provenance triples on a trial's graph IRI."""
+    graph: set[Triple] = set()
+    node = entry.graph_iri
+    graph.add((node, RDF.type, PROV.Entity))
+    graph.add((node, DCTERMS.subject, entry.trial))
+    graph.add((node, DCTERMS.source, Literal(entry.source)))
+    graph.add((node, BK.sourceFormat, Literal(entry.source_format)))
+    if entry.record_date is not None:
+        graph.add((node, BK.recordDate, Literal(entry.record_date.isoformat(), datatype=XSD.date)))
+    stamp = created.astimezone(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    graph.add((node, PROV.generatedAtTime, Literal(stamp, datatype=XSD.dateTime)))
+    graph.add((node, BK.contentHash, Literal(entry.hash)))
+    if entry.source_format != TURTLE_FORMAT:
+        graph.add((node, PROV.wasDerivedFrom, URIRef(f"https://clinicaltrials.gov/study/{entry.nct}")))
+    graph.add((node, PROV.wasAttributedTo, SOFTWARE))
+    graph.add((SOFTWARE, RDF.type, PROV.SoftwareAgent))
+    graph.add((SOFTWARE, RDFS.label, Literal(f"blinakg {__version__}")))
+    return graph
+
+
+# ---------------------------------------------------------------------------
+#  Writing to a store
+# ---------------------------------------------------------------------------
+
+_HASHES = (
+    "SELECT ?g ?hash WHERE { GRAPH ?g { ?g <https://w3id.org/blinakg/ontology#contentHash> ?hash } "
+    f'FILTER (STRSTARTS(STR(?g), "{TRIAL_GRAPH_BASE}")) }}'
+)
+
+
+def stored_hashes(store: Any) -> dict[str, str]:
+    """The content hash of every trial graph in a store, by graph IRI."""
+    result = store.query(_HASHES)
+    return {str(row[0]): str(row[1]) for row in result.rows if row[0] is not None and row[1] is not None}
+
+
+def _has_graph(store: Any, name: URIRef) -> bool:
+    return bool(store.query(f"ASK WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}").boolean)
+
+
+def plan(entries: list[TrialEntry], hashes: dict[str, str], replace: bool, label: str) -> ImportSummary:
+    """Which trials are added, replaced or left unchanged.
+
+    Raises:
+        InputError: a trial is stored with other content and ``replace`` is false.
+    """
+    summary = ImportSummary()
+    changed = []
+    for entry in entries:
+        stored = hashes.get(str(entry.graph_iri))
+        if stored is None:
+            summary.added.append(entry.nct)
+        elif stored == entry.hash:
+            summary.unchanged.append(entry.nct)
+        else:
+            summary.replaced.append(entry.nct)
+            if not entry.builtin:  # blinakg's own entries follow the installed version
+                changed.append(entry)
+    if changed and not replace:
+        shown = ", ".join(f"{e.nct} (from {e.source})" for e in changed[:5])
+        more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        raise InputError(label, f"already holds {shown}{more} with other content; pass --replace to replace "
+                                "them (nothing was added)")
+    return summary
+
+
+def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | None = None) -> ImportSummary:
+    """Read, check and store trials: all or nothing.
+
+    Args:
+        target: a :class:`blinakg.sparql.store.StoreTarget` (``replace`` taken from it).
+        paths: files, folders, .zip.
+        created: the import time (default: now).
+
+    Raises:
+        InputError: bad input, a changed trial without ``--replace``, or the
+            store cannot be written; nothing is added.
+        UsageError: an endpoint without a Graph Store Protocol URL.
+    """
+    from ..sparql.store import MODEL_GRAPH, SHAPES_GRAPH, EmbeddedStore, RemoteStore
+
+    if target.endpoint is not None and target.graph_store is None:
+        raise UsageError("importing into an endpoint needs --graph-store URL "
+                         "(its SPARQL 1.1 Graph Store Protocol service)")
+    entries = read_all(paths)
+    created = created or dt.datetime.now(dt.timezone.utc)
+    store = target.open(writable=True)
+    try:
+        summary = plan(entries, stored_hashes(store), target.replace, target.describe())
+        # Contents first, provenance (with the content hash) last: a trial whose
+        # writing was cut short has no hash, so the next import writes it again.
+        contents: list[tuple[URIRef, Iterable[Triple]]] = []
+        provenances: list[tuple[URIRef, Iterable[Triple]]] = []
+        todo = set(summary.added) | set(summary.replaced)
+        for entry in entries:
+            if entry.nct in todo:
+                contents.append((entry.graph_iri, entry.content))
+                provenances.append((entry.graph_iri, provenance(entry, created)))
+        if not _has_graph(store, MODEL_GRAPH):
+            from ..model import load_model, load_shapes
+
+            contents.append((MODEL_GRAPH, load_model()))
+            if not _has_graph(store, SHAPES_GRAPH):
+                contents.append((SHAPES_GRAPH, load_shapes()))
+        if isinstance(store, EmbeddedStore):
+            _write_embedded(store, contents, provenances)
+        elif isinstance(store, RemoteStore):
+            extra = dict(provenances)
+            for name, triples in contents:
+                graph = as_graph(triples)
+                for triple in extra.get(name, ()):
+                    graph.add(triple)
+                store.put_graph(name, graph)
+    finally:
+        store.close()
+    return summary
+
+
+def _write_embedded(store: Any, contents: list[tuple[URIRef, Iterable[Triple]]],
+                    provenances: list[tuple[URIRef, Iterable[Triple]]]) -> None:
+    """Replace the named graphs: contents bulk-loaded, then the provenance in one transaction."""
+    import pyoxigraph as ox
+
+    from ..sparql.store import to_oxigraph
+
+    cache: dict[Any, Any] = {}
+
+    def term(node: Any) -> Any:
+        if isinstance(node, URIRef):
+            found = cache.get(node)
+            if found is None:
+                found = cache[node] = ox.NamedNode(str(node))
+            return found
+        return to_oxigraph(node)
+
+    def quads(batch: list[tuple[URIRef, Iterable[Triple]]]) -> list[Any]:
+        out: list[Any] = []
+        for name, triples in batch:
+            graph_name = ox.NamedNode(str(name))
+            out.extend(ox.Quad(term(s), term(p), term(o), graph_name) for s, p, o in triples)
+        return out
+
+    try:
+        for name, _ in contents:
+            store.store.remove_graph(ox.NamedNode(str(name)))
+        store.store.bulk_extend(quads(contents))
+        store.store.extend(quads(provenances))
+        store.store.flush()
+    except OSError as err:
+        raise InputError(store.path, f"cannot write to the store ({err})") from None
+
+
+__all__ = ["import_trials", "read_all", "collect", "read_source", "provenance", "plan", "stored_hashes",
+           "trial_graph_iri", "TrialEntry", "ImportSummary", "Source", "TRIAL_GRAPH_BASE"]
