@@ -123,7 +123,8 @@ def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], cr
                 status = evaluation.statuses.get((iri, check), "pass")
                 sentences: list[str] = []
                 evidence: list[Evidence] = []
-                for row in evaluation.rows.get((iri, check), []):
+                # Solutions come in no set order; sentences are read in text order, whatever the engine.
+                for row in sorted(evaluation.rows.get((iri, check), []), key=lambda r: (r.explanation, str(r.record))):
                     if row.status != status:
                         continue
                     if row.explanation not in sentences:

@@ -38,7 +38,7 @@ from ..sparql import catalogue
 from .oxistore import select, graph_to_ntriples, new_store
 
 
-def _date_bounds(value: Literal) -> tuple[dt.date, dt.date] | None:
+def _date_bounds(value: str | Literal) -> tuple[dt.date, dt.date] | None:
     """Earliest and latest calendar day a date literal allows (partial dates span a range)."""
     text = str(value).strip()
     try:
@@ -65,12 +65,11 @@ class RecordDates:
 
     on: dt.date | None
     ended: dt.date | None
-    literal: Literal | None
+    literal: str | None
     when: str | None = None
 
 
-def date_record(start: Literal | None, end: Literal | None, effective: Literal | None,
-                as_of: dt.date) -> RecordDates:
+def date_record(start: str | None, end: str | None, effective: str | None, as_of: dt.date) -> RecordDates:
     """The dates a record counts by, from its period or its single date.
 
     criteria.md, "periods": "a period that starts on or before D counts by the
@@ -104,7 +103,7 @@ def date_record(start: Literal | None, end: Literal | None, effective: Literal |
                        f"under way on {as_of.isoformat()} (from {start_day.isoformat()} {until})")
 
 
-def _first_day(value: Literal | None) -> dt.date | None:
+def _first_day(value: str | None) -> dt.date | None:
     bounds = _date_bounds(value) if value is not None else None
     return bounds[0] if bounds else None
 
@@ -126,9 +125,9 @@ def _decimal_literal(value: Decimal) -> ox.Literal:
     return ox.Literal(format_decimal(value), datatype=_XSD_DECIMAL)
 
 
-def _lit(term: ox.Literal | None) -> Literal | None:
-    """A pyoxigraph literal as the rdflib literal the date helpers read."""
-    return None if term is None else Literal(term.value)
+def _lit(term: ox.Literal | None) -> str | None:
+    """The lexical form the date helpers read."""
+    return None if term is None else term.value
 
 
 def _dec(term: object) -> Decimal | None:
@@ -168,7 +167,7 @@ def _derive_dates(store: ox.Store, as_of: dt.date) -> list[ox.Quad]:
         elif dates.literal is not None:
             quads.append(ox.Quad(record, _bk("ignoredBecause"),
                                  ox.Literal(f"has a date '{dates.literal}' that is not a date")))
-        abated = _date_bounds(_lit(row["abatement"])) if row["abatement"] is not None else None  # type: ignore[arg-type]
+        abated = _date_bounds(row["abatement"].value) if row["abatement"] is not None else None
         if abated:
             quads.append(ox.Quad(record, _bk("abatedOn"), _date(abated[0])))
     seen.clear()
@@ -177,11 +176,24 @@ def _derive_dates(store: ox.Store, as_of: dt.date) -> list[ox.Quad]:
         if row["patient"] in seen:
             continue
         seen.add(row["patient"])
-        bounds = _date_bounds(Literal(row["birth"].value))
+        bounds = _date_bounds(row["birth"].value)
         if bounds:
             quads.append(ox.Quad(row["patient"], _bk("birthEarliest"), _date(bounds[0])))
             quads.append(ox.Quad(row["patient"], _bk("birthLatest"), _date(bounds[1])))
     return quads
+
+
+MAX_FRACTION_DIGITS = 18  # xsd:decimal as pyoxigraph compares it (128 bits, 18 digits after the point)
+
+
+def _comparable(value: Decimal, written: str) -> Decimal:
+    """A value both engines compare exactly, or a problem naming it: pyoxigraph's
+    decimals hold 18 digits after the point, rdflib's any number."""
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_FRACTION_DIGITS:
+        raise UnitProblem(f"the value {written} has more than {MAX_FRACTION_DIGITS} digits after the point "
+                          "once converted, more than can be compared exactly")
+    return value
 
 
 def _quantity_text(value: Decimal | None, comparator: object, unit: object) -> str | None:
@@ -247,7 +259,7 @@ def _derive_quantities(store: ox.Store) -> list[ox.Quad]:
         try:
             if target is None:
                 raise UnitProblem("the result has no unit")
-            norm = convert(value, unit, target, extra)
+            norm = _comparable(convert(value, unit, target, extra), row["value"].value)
         except UnitProblem as problem:
             quads.append(ox.Quad(record, _bk("unitProblem"), ox.Literal(str(problem))))
             continue

@@ -75,6 +75,14 @@ def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
     """Every check evaluated once for the whole chunk, on pyoxigraph."""
     rows: dict[Key, list[Row]] = {}
     focus_of: dict[URIRef, set[Any]] = {}
+    terms: dict[Any, Any] = {}  # pyoxigraph term -> rdflib term, converted once
+
+    def term(value: Any) -> Any:
+        found = terms.get(value)
+        if found is None:
+            found = terms[value] = to_rdflib(value)
+        return found
+
     for plan in plans:
         focus = focus_of.setdefault(plan.target_class, _focus_nodes(store, plan.target_class))
         only = next(iter(plan.outcomes)) if len(plan.outcomes) == 1 else None
@@ -86,9 +94,9 @@ def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
             if status is None:
                 continue
             explanation = solution["explanation"]
-            _add(rows, Row(URIRef(this.value), plan.check, status,
-                           explanation.value if explanation is not None else "",
-                           to_rdflib(solution["record"]) if solution["record"] is not None else None))  # type: ignore[arg-type]
+            record = solution["record"]
+            _add(rows, Row(term(this), plan.check, status, explanation.value if explanation is not None else "",
+                           term(record) if record is not None else None))
     statuses: dict[Key, str] = {}
     reported: set[tuple[URIRef, URIRef]] = set()
     plan_of = {plan.check: plan for plan in plans}
