@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TESTSTAMP := $(VENV)/.installed-test
 
-.PHONY: demo test install typecheck clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: demo test install typecheck clean chromium screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +27,22 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/blinakg validate examples/patients --as-of 2025-03-01 --format text || test $$? -eq 1
 
-test: $(TESTSTAMP)
+# The HTML report is tested in a real browser: Debian's chromium, driven by
+# Playwright for Python (never `playwright install`, which downloads a build).
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "make: install Chromium at $(CHROMIUM) (Debian: apt-get install chromium)" >&2; exit 1; }
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium
+
+test: $(TESTSTAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 	$(BIN)/mypy
+
+# The README's picture of the demo cohort's HTML report.
+screenshot: $(TESTSTAMP) $(CHROMIUM)
+	$(BIN)/python docs/img/screenshot.py
 
 typecheck: $(TESTSTAMP)
 	$(BIN)/mypy

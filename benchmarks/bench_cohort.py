@@ -7,7 +7,7 @@ process tree (parent and workers, sampled every 50 ms):
 
 * the cohort engine (`--engine fast`, all cores) at 1,000 and 10,000 patients;
 * the pySHACL engine (`--engine pyshacl`, all cores) at 200 patients, the baseline;
-* one patient from a cold start (`examples/patients/pat-017.json`).
+* one patient from a cold start (`examples/patients/pat-017-ineligible.json`).
 
     .venv/bin/python benchmarks/bench_cohort.py [--sizes 1000 10000] [--baseline 200]
 """
@@ -57,7 +57,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        wall, rss, _ = run(["validate", str(ROOT / "examples/patients/pat-017.json"), "--as-of", "2025-03-01",
+        wall, rss, _ = run(["validate", str(ROOT / "examples/patients/pat-017-ineligible.json"), "--as-of", "2025-03-01",
                             "--format", "json", "-o", str(work / "one.json"), "--quiet"])
         rows.append(("fast", 1, wall, rss))
         for engine, size in [("pyshacl", args.baseline)] + [("fast", n) for n in args.sizes]:

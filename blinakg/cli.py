@@ -78,7 +78,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--as-of", "as_of", callback=_parse_date, default=None, metavar="YYYY-MM-DD",
               help="D, the screening reference date (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text", show_default=True)
 @click.option("--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
               help="fast: set-at-a-time on pyoxigraph; pyshacl: the reference. Same report either way.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
@@ -97,6 +97,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
     from .engine.shapes import ShapesError
     from .model import load_model
     from .reports.render import RENDERERS
+    from .reports.next_step import annotate
 
     try:
         require_output_folder(output, paths)
@@ -106,6 +107,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
                                  keep_data=store_target is not None)
         if not screening.patients:  # "every patient eligible" of no patient is no answer (issue 12, W1)
             raise InputError(", ".join(str(p) for p in paths), "no patient could be screened")
+        annotate(screening, model)
         text = RENDERERS[fmt](screening)
         if store_target is not None:
             add_to_store(store_target, screening, model, [Path(f) for f in screening.files])

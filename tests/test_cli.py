@@ -38,7 +38,9 @@ def test_json_report_follows_the_contract() -> None:
     for patient in report["patients"]:
         assert [c["id"] for c in patient["criteria"]] == ORDER
         for c in patient["criteria"]:
-            assert set(c) == {"id", "kind", "status", "text", "explanation", "evidence"}
+            assert set(c) == {"id", "kind", "status", "text", "explanation", "evidence", "next_step"}
+            if c["status"] in ("pass", "review"):
+                assert c["next_step"] is None
             assert c["kind"] == ("inclusion" if c["id"].startswith("I") else "exclusion")
             assert c["status"] in {"pass", "fail", "unknown", "review"}
             assert c["explanation"]
@@ -49,6 +51,8 @@ def test_json_report_follows_the_contract() -> None:
     assert i5["status"] == "fail"
     assert "800 /uL" in i5["explanation"] and "2025-02-24" in i5["explanation"] and "≥ 1 10*9/L" in i5["explanation"]
     assert i5["evidence"] == [{"source": "Observation/anc-pat-017", "value": "800 /uL", "date": "2025-02-24"}]
+    assert i5["next_step"] == "ANC 800/µL on 2025-02-24; needs ≥ 1,000/µL."
+    assert [p["earliest_eligible_date"] for p in report["patients"]] == ["2025-03-01", None, None]
     assert "Observation/obs-9 is dated after 2025-03-01 and was ignored." in report["warnings"]
 
 

@@ -19,6 +19,8 @@ from rdflib.namespace import RDF
 from blinakg.namespaces import BK
 from blinakg.readers.rdfio import parse_rdf_file
 from blinakg.engine.screen import PatientResult, Screening, screen
+from blinakg.model import load_model
+from blinakg.reports.next_step import annotate
 from blinakg.reports.render import to_json
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -64,8 +66,11 @@ def screenings() -> dict[str, dict[str, tuple[Screening, dict[str, Path]]]]:
             assert len(patients) == 1, f"{case}: one patient per case"
             owner[patients.pop()] = case
             graph += data
+        model = load_model()
         for engine in ENGINES:
-            out[engine][as_of] = (screen(graph, dt.date.fromisoformat(as_of), engine=engine), owner)
+            screening = screen(graph, dt.date.fromisoformat(as_of), model=model, engine=engine)
+            annotate(screening, model)
+            out[engine][as_of] = (screening, owner)
     return out
 
 
@@ -84,6 +89,14 @@ def test_case(case: Path, engine: str, screenings: dict[str, dict[str, tuple[Scr
     assert got == expected["expect"], f"{expected['summary']}\n{explanations}"
     for criterion in expected["expect"]:
         assert by_id[criterion].explanation, f"{criterion} has no explanation"
+    # contract.md next_step: the sentence, or null when nothing in the data changes the status.
+    for criterion, step in expected.get("next_step", {}).items():
+        assert by_id[criterion].next_step == step, f"{expected['summary']}\n{by_id[criterion].explanation}"
+
+
+def test_some_cases_pin_the_next_step() -> None:
+    pinned = [c for c in CASES if "next_step" in json.loads((c / "expected.json").read_text())]
+    assert len(pinned) >= 20
 
 
 def test_both_engines_give_the_same_report(screenings: dict[str, dict[str, tuple[Screening, dict[str, Path]]]]) -> None:

@@ -263,3 +263,21 @@ def test_oxigraph_store_terms_round_trip() -> None:
         back = from_oxigraph(to_oxigraph(term))
         assert back == term and str(back) == str(term)
     assert isinstance(to_oxigraph(Literal("x")), ox.Literal)
+
+
+def test_attrition_and_eligible_by_date_over_stored_runs(store_path: Path, example_screening: Screening) -> None:
+    """Issue 11: cohort attrition and the patients eligible by a date, over every run a store holds."""
+    record_run(StoreTarget(path=store_path), later(example_screening, 7), load_model())
+    store = EmbeddedStore(store_path)
+    try:
+        rows = store.query(q.resolve("cohort-attrition").text).rows
+        assert len(rows) == 40 and {str(r[1]) for r in rows} == {"2025-03-01", "2025-03-08"}
+        assert all(int(str(r[10])) == 3 for r in rows)
+        i5 = [int(str(r[5])) for r in rows if str(r[3]) == "I5"]
+        assert i5 == [2, 2]
+        eligible = store.query(q.bind_parameters(q.resolve("eligible-by-date").text,
+                                                 q.parse_params(["date=2025-03-01"]))).rows
+        assert sorted(str(r[1]) for r in eligible) == ["2025-03-01", "2025-03-08"]
+        assert {str(r[3]) for r in eligible} == {"https://example.org/hospital/pat-001"}
+    finally:
+        store.close()

@@ -168,17 +168,13 @@ def _settings_for(model: Graph, as_of: dt.date, engine: str, files: list[Path], 
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     shapes = load_shapes()
-    plans = compile_shapes(shapes) if engine == "fast" else compile_reference(shapes)
+    # The reference engine validates any shapes graph; it uses the plans only to re-run
+    # the validators for their sentences, so our shapes must compile for either engine.
+    plans = compile_shapes(shapes)
     return Settings(as_of=as_of, engine=engine, model_nt=graph_to_ntriples(model),
                     shapes_nt=graph_to_ntriples(shapes) if engine == "pyshacl" else b"",
                     codes=code_iri_table(model), relevance=relevance, plans=plans, criteria=trial_criteria(model),
                     files=files, keep_records=keep_records, keep_data=keep_data)
-
-
-def compile_reference(shapes: Graph) -> list[CheckPlan]:
-    """The checks for the reference engine: pySHACL evaluates any shapes graph,
-    so the plans serve only to re-run validators for explanations."""
-    return compile_shapes(shapes)
 
 
 def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, engine: str = "fast",

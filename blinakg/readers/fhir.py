@@ -31,6 +31,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -406,15 +407,15 @@ class _Found:
     full_url: str | None
     history: bool  # from a history Bundle: later versions of one resource come first
 
-    @property
+    @cached_property
     def type(self) -> str:
         return str(self.resource["resourceType"]).strip()
 
-    @property
+    @cached_property
     def id(self) -> str | None:
         return _text(self.resource.get("id"))
 
-    @property
+    @cached_property
     def key(self) -> str | None:
         return f"{self.type}/{self.id}" if self.id else None
 
@@ -427,6 +428,7 @@ class _Reader:
         self.codes = codes
         self.relevance = relevance
         self.passed_over: Counter[str] = Counter()
+        self.source_file = Literal(str(path))
         self.graph = Graph()
         self.graph.bind("bk", BK_IRI)
         self.warnings: list[str] = []
@@ -633,7 +635,7 @@ class _Reader:
     def provenance(self, found: _Found, node: URIRef | BNode, graph: _Triples) -> None:
         """``bk:sourceRecord`` and ``bk:sourceFile`` (the path as given)."""
         graph.add((node, BK.sourceRecord, Literal(self.source_record(found))))
-        graph.add((node, BK.sourceFile, Literal(str(self.path))))
+        graph.add((node, BK.sourceFile, self.source_file))
 
     def lift_patient(self, found: _Found, graph: _Triples) -> None:
         """``fhir-input.md``: "birth date, sex | Patient | `birthDate`, `gender`"."""

@@ -1,5 +1,5 @@
-"""The three report formats of ``blinakg validate`` (contract.md): ``text``,
-``json`` and ``turtle``.
+"""The report formats of ``blinakg validate`` (contract.md): ``text``,
+``json``, ``turtle`` and ``html`` (:mod:`blinakg.reports.html`).
 
 The Turtle report holds the W3C SHACL validation report unchanged plus the
 screening results as RDF, linked to the trial's criterion IRIs::
@@ -8,14 +8,17 @@ screening results as RDF, linked to the trial's criterion IRIs::
     <run/pat-017> a bk:PatientResult ; bk:screening <run> ; bk:patient <patient> ;
         bk:verdict bk:Ineligible ; bk:result <run/pat-017/I5> .
     <run/pat-017/I5> a bk:CriterionResult ; bk:criterion trial:I5 ; bk:statusOf bk:Fail ;
-        bk:explanation "..." ; bk:evidence <record> .
+        bk:explanation "..." ; bk:evidence <record> ; bk:nextStep "ANC 800/µL on 2025-02-24; needs ≥ 1,000/µL." .
+
+and ``bk:earliestEligibleDate`` on a patient result that has one (contract.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, URIRef
@@ -23,6 +26,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SH, XSD
 
 from ..namespaces import BK, RUN, TRIAL, TRIAL_IRI
 from ..engine.results import Screening
+from .attrition import attrition
 
 TRIAL_ID = "NCT04604691"
 STATUS_IRI = {"pass": BK.Pass, "fail": BK.Fail, "unknown": BK.Unknown, "review": BK.Review}
@@ -46,14 +50,22 @@ def to_json(screening: Screening) -> dict[str, Any]:
                         "text": c.text,
                         "explanation": c.explanation,
                         "evidence": [e.as_dict() for e in c.evidence],
+                        # contract.md: on fail/unknown, null when nothing in the data changes it;
+                        # null on pass and review (one shape for every criterion).
+                        "next_step": c.next_step if c.status in ("fail", "unknown") else None,
                     }
                     for c in patient.criteria
                 ],
+                "earliest_eligible_date": _iso(patient.earliest_eligible_date),
             }
             for patient in screening.patients
         ],
         "warnings": screening.warnings,
     }
+
+
+def _iso(date: dt.date | None) -> str | None:
+    return None if date is None else date.isoformat()
 
 
 def render_json(screening: Screening) -> str:
@@ -65,17 +77,30 @@ def render_text(screening: Screening) -> str:
     lines = [f"{TRIAL_ID} eligibility screening as of {screening.as_of.isoformat()}", ""]
     for patient in screening.patients:
         lines.append(f"Patient {patient.id}: {patient.verdict.upper()}")
+        if patient.verdict != "eligible":
+            earliest = _iso(patient.earliest_eligible_date) or "none (not by waiting for washouts)"
+            lines.append(f"  Earliest eligible date: {earliest}")
         for c in patient.criteria:
             lines.append(f"  {c.id:<4} {c.status:<8} {c.explanation}")
             for e in c.evidence:
                 detail = ", ".join(x for x in (e.value, e.date) if x)
                 lines.append(f"{'':15}evidence: {e.source}" + (f" ({detail})" if detail else ""))
+            if c.status in ("fail", "unknown"):
+                lines.append(f"{'':15}next step: {c.next_step or 'none: nothing in the data changes it.'}")
         review = [c.id for c in patient.criteria if c.status == "review"]
         if review:
             lines.append(f"  For the investigator to confirm: {', '.join(review)}")
         lines.append("")
     counts = {v: sum(p.verdict == v for p in screening.patients) for v in ("eligible", "ineligible", "indeterminate")}
     lines.append(f"{len(screening.patients)} patient(s): " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+    steps = attrition(screening)
+    if steps:
+        lines.append("")
+        lines.append("Cohort attrition (patients still eligible or indeterminate after each criterion, in registered order):")
+        lines.append(f"  {'start':<5} {len(screening.patients):>6}")
+        for step in steps:
+            split = ", ".join(f"{status} {n}" for status, n in step.counts.items())
+            lines.append(f"  {step.id:<5} {step.remaining:>6}   ({split})")
     if screening.warnings:
         lines.append("")
         lines.append("Warnings:")
@@ -133,6 +158,9 @@ def to_graph(screening: Screening) -> Graph:
         graph.add((node, BK.screening, run))
         graph.add((node, BK.patient, patient.iri))
         graph.add((node, BK.verdict, VERDICT_IRI[patient.verdict]))
+        if patient.earliest_eligible_date is not None:
+            graph.add((node, BK.earliestEligibleDate,
+                       Literal(patient.earliest_eligible_date.isoformat(), datatype=XSD.date)))
         graph.add((patient.iri, RDF.type, BK.Patient))
         if patient.id != str(patient.iri):
             graph.add((patient.iri, BK.fhirId, Literal(patient.id)))
@@ -144,6 +172,8 @@ def to_graph(screening: Screening) -> Graph:
             graph.add((result, BK.criterion, c.iri))
             graph.add((result, BK.statusOf, STATUS_IRI[c.status]))
             graph.add((result, BK.explanation, Literal(c.explanation)))
+            if c.next_step is not None:
+                graph.add((result, BK.nextStep, Literal(c.next_step)))
             for e in c.evidence:
                 if e.record is not None:
                     graph.add((result, BK.evidence, e.record))
@@ -155,4 +185,11 @@ def render_turtle(screening: Screening) -> str:
     return to_graph(screening).serialize(format="turtle")
 
 
-RENDERERS = {"text": render_text, "json": render_json, "turtle": render_turtle}
+def render_html(screening: Screening) -> str:
+    from .html import render_html as html  # Jinja2 is loaded only for this format
+
+    return html(screening)
+
+
+RENDERERS: dict[str, Callable[[Screening], str]] = {
+    "text": render_text, "json": render_json, "turtle": render_turtle, "html": render_html}
