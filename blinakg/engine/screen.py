@@ -24,7 +24,7 @@ from typing import Iterable, Iterator
 from rdflib import Graph
 
 from ..model import load_model, load_shapes
-from ..readers.cohort import ChunkInput, Cohort, lift_chunk, nt_line, read_cohort
+from ..readers.cohort import ChunkInput, Cohort, lift_chunk, partition, read_cohort
 from ..readers.fhir import code_iri_table
 from ..readers.relevance import Relevance
 from .assemble import ChunkResult, Criterion, assemble, trial_criteria
@@ -205,7 +205,7 @@ def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, 
 
 
 def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: Iterable[str] = (),
-           engine: str = "fast") -> Screening:
+           engine: str = "fast", jobs: int | None = None, chunk_size: int = DEFAULT_CHUNK) -> Screening:
     """Screen every patient of one patient graph (the library entry point).
 
     Args:
@@ -214,11 +214,13 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
         model: the ontology graph (default: ``ontology/*.ttl``).
         warnings: warnings from reading the input, carried into the report.
         engine: ``fast`` or ``pyshacl``.
+        jobs: worker processes (default: all cores); chunk_size: patients a chunk.
     """
     model = model if model is not None else load_model()
     settings = _settings_for(model, as_of, engine, [], True, True, None)
-    chunk = ChunkInput(0, 0, {}, "".join(nt_line(t) for t in data))
-    results = _run(iter([chunk]), settings, 1, 0, True)
+    cohort = Cohort(files=[])
+    partition(list(data), cohort)
+    results = _run(cohort.chunks(chunk_size), settings, jobs or default_jobs(), len(cohort.patients), True)
     return _merge(results, [(-1, i, w) for i, w in enumerate(warnings)], Counter(), settings)
 
 

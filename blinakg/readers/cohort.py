@@ -98,7 +98,7 @@ def nt_line(triple: Triple) -> str:
     return f"{triple[0].n3()} {triple[1].n3()} {triple[2].n3()} .\n"
 
 
-def _partition(triples: list[Triple], cohort: Cohort) -> None:
+def partition(triples: list[Triple], cohort: Cohort) -> None:
     """Give each triple to its patient (see the module docstring)."""
     owner: dict[Any, str] = {}
     for s, p, o in triples:
@@ -219,14 +219,14 @@ def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = N
                     lines = sorted(set(loose) | set(cohort.medications.get(file_index, ())))
                     triples, warnings, passed = lift_ndjson_lines(path, lines, codes, relevance)
                     refuse_anonymous_patients(path, triples)
-                    _partition(triples, cohort)
+                    partition(triples, cohort)
                     cohort.warnings.extend((file_index, _line_of(w), w) for w in warnings)
                     cohort.passed_over.update(passed)
                 continue
             if suffix in FHIR_SUFFIXES:
                 lifted = read_fhir_file(path, model, relevance)
                 refuse_anonymous_patients(path, lifted.graph)
-                _partition(list(lifted.graph), cohort)
+                partition(list(lifted.graph), cohort)
                 cohort.warnings.extend((file_index, 0, w) for w in lifted.warnings)
                 cohort.passed_over.update(lifted.passed_over)
                 continue
@@ -239,7 +239,7 @@ def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = N
             continue
         triples = list(parse_rdf_file(path))
         refuse_anonymous_patients(path, triples)
-        _partition(triples, cohort)
+        partition(triples, cohort)
     if cohort.patient_count == 0 and not any(
             key.startswith("https://w3id.org/blinakg/fhir/Patient/") for key in cohort.patients):
         where = files[0] if len(files) == 1 else ", ".join(str(f) for f in files)
