@@ -58,6 +58,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 from rdflib.term import Node
 
 from .. import __version__
+from ..engine.oxistore import to_ox, to_rdflib
 from ..errors import InputError, UsageError
 from .query import ASK, CONSTRUCT, DESCRIBE, SELECT, QueryResult, check_is_query
 
@@ -148,41 +149,10 @@ def run_graphs(screening: Any, model: Graph, files: Sequence[Path | str] = (),
 #  Terms between rdflib and pyoxigraph
 # ---------------------------------------------------------------------------
 
-def to_oxigraph(term: Node) -> Any:
-    """An rdflib term as a pyoxigraph term (blank node labels kept)."""
-    import pyoxigraph as ox
+# One conversion for the whole package (lexical forms and blank node labels kept).
+to_oxigraph = to_ox
+from_oxigraph = to_rdflib
 
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
-def from_oxigraph(term: Any) -> Node | None:
-    """A pyoxigraph term as an rdflib term (lexical forms kept; xsd:string as a plain literal)."""
-    import pyoxigraph as ox
-
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype), normalize=False)
-    raise TypeError(f"unsupported term in a result: {term!r}")
 
 
 def run_update(graphs: RunGraphs) -> str:
