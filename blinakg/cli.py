@@ -2,21 +2,22 @@
 
 Exit statuses (contract.md): 0 every patient is eligible; 1 at least one
 patient is ineligible or indeterminate; 2 bad input or usage, with one message
-on standard error naming the file and what is wrong, and nothing written.
+on standard error naming the file and what is wrong, and nothing written; 3 an
+internal error, one line (the traceback with ``--debug``) and nothing written
+(:mod:`blinakg.cli_safety`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from .sparql.cli import add_to_store, query, serve, store_options
+from .cli_safety import GuardedGroup, check_output, debug_option, write_whole
 from .registry.cli import registry
 from .errors import InputError, UsageError
 
@@ -24,7 +25,7 @@ EXIT_ELIGIBLE, EXIT_NOT_ELIGIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail(message: str) -> None:
-    click.echo(f"blinakg: {message}", err=True)
+    click.echo(f"blinakg: {' '.join(message.split())}", err=True)  # one line, whatever the parser said
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -51,31 +52,24 @@ def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
                         help="Write the report here instead of standard output.")(func)
 
 
-def require_output_folder(output: Path | None) -> None:
-    """Refuse an output file whose folder does not exist, before any work is done."""
-    if output is not None and not output.parent.is_dir():
-        raise InputError(output, "the output folder does not exist")
+def require_output_folder(output: Path | None, inputs: tuple[Path, ...] | list[Path] = ()) -> None:
+    """Refuse an output path before any work is done: no folder, not writable, a
+    folder, a link, or an input (:func:`blinakg.cli_safety.check_output`)."""
+    check_output(output, inputs)
 
 
 def write_output(text: str, output: Path | None) -> None:
     """Write all of ``text`` or nothing: a temporary file renamed into place."""
     if output is None:
         sys.stdout.write(text)
+        sys.stdout.flush()
         return
-    require_output_folder(output)
-    directory = output.parent
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(text, output)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="blinakg")
+@debug_option
 def main() -> None:
     """blinakg: screen patients for trial NCT04604691 with OWL, SHACL and SPARQL."""
 
@@ -98,6 +92,7 @@ def main() -> None:
 @output_option
 @terminology_option
 @store_options
+@debug_option
 def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, jobs: int | None, chunk_size: int,
              quiet: bool, trial: tuple[str, ...], output: Path | None, terminology: tuple[Path, ...],
              store_target: Any = None) -> None:
@@ -112,11 +107,13 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
         _validate_trials(paths, as_of, fmt, engine, jobs, chunk_size, quiet, trial, output, terminology, store_target)
         return
     try:
-        require_output_folder(output)
+        require_output_folder(output, paths)
         model = load_model(terminology)
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
                                  quiet=quiet, keep_records=fmt == "turtle" or store_target is not None,
                                  keep_data=store_target is not None)
+        if not screening.patients:  # "every patient eligible" of no patient is no answer (issue 12, W1)
+            raise InputError(", ".join(str(p) for p in paths), "no patient could be screened")
         annotate(screening, model)
         text = RENDERERS[fmt](screening)
         if store_target is not None:
@@ -148,12 +145,14 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
             raise UsageError("--trial does not add runs to a store yet; leave out --store/--endpoint")
         if fmt == "html":
             raise UsageError("--format html does not report several trials yet; use text, json or turtle with --trial")
-        require_output_folder(output)
+        require_output_folder(output, paths)
         model = load_model(terminology, trials=True)
         catalogue = select(trial, model, registry_trials(None))
         computable = [t["trial"] for t in catalogue if t["computable"]]
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
                                  quiet=quiet, keep_records=fmt == "turtle", trials=computable)
+        if not screening.patients:  # as without --trial (issue 12, W1)
+            raise InputError(", ".join(str(p) for p in paths), "no patient could be screened")
         annotate(screening, model)  # next steps, criterion by criterion (each trial's criteria are its own objects)
         render = {"json": render_trials_json, "text": render_trials_text, "turtle": render_trials_turtle}[fmt]
         write_output(render(screening, catalogue), output)

@@ -31,5 +31,10 @@ class InputError(Exception):
         return f"{where}: {self.message}"
 
 
+class NotFhirError(InputError):
+    """A FHIR JSON/NDJSON file that holds no FHIR resource at all (a bulk-export
+    log, a manifest): inside a folder it is passed over with a warning (contract.md)."""
+
+
 class UsageError(Exception):
     """A wrong command-line call (bad option value, no input)."""

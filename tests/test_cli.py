@@ -105,7 +105,7 @@ BAD_INPUTS = {
     "no-patient.ttl": ("@prefix bk: <https://w3id.org/blinakg/ontology#> .\n<urn:o> a bk:Observation .\n",
                        r"no-patient\.ttl: no patient found"),
     "broken.nt": ("<urn:p> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/blinakg/ontology#Patient> .\n<urn:p> <urn:x> \"open .\n",
-                  r"broken\.nt:2: not valid NT"),
+                  r"broken\.nt:2(:\d+)?: not valid NT"),
     "notes.txt": ("hello", r"notes\.txt: unsupported file type '\.txt'"),
 }
 

@@ -20,7 +20,7 @@ size and any number of workers.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -28,12 +28,14 @@ from typing import Any, Iterator
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF
 
-from ..errors import InputError
+from ..errors import InputError, NotFhirError
 from ..namespaces import BK
 from .fhir import LIFTED_RECORD_TYPES, can_matter, code_iri_table, lift_ndjson_lines, patient_key, read_fhir_file
-from .loader import FHIR_SUFFIXES, expand
+from .loader import FHIR_SUFFIXES, INPUT_SUFFIXES, refuse_anonymous_patients
+from .paths import find_inputs
 from .rdfio import parse_rdf_file
 from .relevance import Relevance
+from .safety import parse_json_index
 
 Line = tuple[int, int, int]  # (line number, byte offset, length)
 Triple = tuple[Any, Any, Any]
@@ -105,13 +107,20 @@ def partition(triples: list[Triple], cohort: Cohort) -> None:
     for s, p, o in triples:
         if p == BK.subject:
             owner.setdefault(s, str(o))
-    changed = True
-    while changed:  # blank nodes under a record belong to its patient
-        changed = False
-        for s, _, o in triples:
-            if isinstance(o, BNode) and s in owner and o not in owner:
-                owner[o] = owner[s]
-                changed = True
+    # Blank nodes under a record belong to its patient: one walk down from the
+    # owned nodes (a fixed-point loop took a pass per level: a Turtle file nested
+    # 100,000 deep took 10^10 steps; issue 12, T3).
+    children: dict[Any, list[Any]] = defaultdict(list)
+    for s, _, o in triples:
+        if isinstance(o, BNode):
+            children[s].append(o)
+    pending = deque(owner)
+    while pending:
+        node = pending.popleft()
+        for child in children.get(node, ()):
+            if child not in owner:
+                owner[child] = owner[node]
+                pending.append(child)
     for triple in triples:
         key = owner.get(triple[0])
         if key is None:
@@ -143,11 +152,12 @@ def _index_ndjson(file_index: int, path: Path, codes: dict[str, str], relevance:
             if not text.strip():
                 continue
             try:
-                value = json.loads(text)
+                value = parse_json_index(text)  # lone surrogates refused, long numbers kept (issue 12: T6, M1)
             except json.JSONDecodeError as err:
                 raise InputError(path, f"not valid JSON: {err.msg}", number, err.colno) from None
             except (ValueError, RecursionError) as err:
-                raise InputError(path, f"not valid JSON: {err or type(err).__name__}", number) from None
+                raise InputError(path, f"not valid JSON: {err or type(err).__name__}", number,
+                                 getattr(err, "colno", None)) from None
             kind = value.get("resourceType") if isinstance(value, dict) else None
             if not isinstance(kind, str) or not kind.strip():
                 what = "a JSON object without a resourceType" if isinstance(value, dict) else f"a JSON {type(value).__name__}"
@@ -182,7 +192,7 @@ def _index_ndjson(file_index: int, path: Path, codes: dict[str, str], relevance:
                 cohort.passed_over[kind] += 1
     if not resources:
         if first_bad is not None:
-            raise InputError(path, f"not FHIR NDJSON: no line holds a FHIR resource (line {first_bad[0]} holds "
+            raise NotFhirError(path, f"not FHIR NDJSON: no line holds a FHIR resource (line {first_bad[0]} holds "
                                    f"{first_bad[1]})", first_bad[0], 1)
         cohort.warnings.append((file_index, 0, f"{path}: the file holds no resources."))
     return loose
@@ -194,26 +204,42 @@ def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = N
     Raises:
         InputError: an unreadable file, or inputs that hold no patient at all.
     """
-    files = expand(paths)
+    found = find_inputs(paths, INPUT_SUFFIXES, FHIR_SUFFIXES)  # what is passed over is said (issue 12, F2)
+    files = found.files
     cohort = Cohort(files=files)
+    cohort.warnings.extend((-1, 0, warning) for warning in found.warnings)
     codes = code_iri_table(model)
     for file_index, path in enumerate(files):
         suffix = path.suffix.lower()
-        if suffix == ".ndjson":
-            loose = _index_ndjson(file_index, path, codes, relevance, cohort)
-            if loose:
-                lines = sorted(set(loose) | set(cohort.medications.get(file_index, ())))
-                triples, warnings, passed = lift_ndjson_lines(path, lines, codes, relevance)
-                partition(triples, cohort)
-                cohort.warnings.extend((file_index, _line_of(w), w) for w in warnings)
-                cohort.passed_over.update(passed)
-        elif suffix in FHIR_SUFFIXES:
-            lifted = read_fhir_file(path, model, relevance)
-            partition(list(lifted.graph), cohort)
-            cohort.warnings.extend((file_index, 0, w) for w in lifted.warnings)
-            cohort.passed_over.update(lifted.passed_over)
-        else:
-            partition(list(parse_rdf_file(path)), cohort)
+        mark = len(cohort.warnings)
+        try:
+            if suffix == ".ndjson":
+                loose = _index_ndjson(file_index, path, codes, relevance, cohort)
+                if loose:
+                    lines = sorted(set(loose) | set(cohort.medications.get(file_index, ())))
+                    triples, warnings, passed = lift_ndjson_lines(path, lines, codes, relevance)
+                    refuse_anonymous_patients(path, triples)
+                    partition(triples, cohort)
+                    cohort.warnings.extend((file_index, _line_of(w), w) for w in warnings)
+                    cohort.passed_over.update(passed)
+                continue
+            if suffix in FHIR_SUFFIXES:
+                lifted = read_fhir_file(path, model, relevance)
+                refuse_anonymous_patients(path, lifted.graph)
+                partition(list(lifted.graph), cohort)
+                cohort.warnings.extend((file_index, 0, w) for w in lifted.warnings)
+                cohort.passed_over.update(lifted.passed_over)
+                continue
+        except NotFhirError as err:
+            if path not in found.in_folders:  # named on the command line: it must be what it says
+                raise
+            del cohort.warnings[mark:]  # its lines' warnings say the same thing, once a line
+            cohort.warnings.append((file_index, 0, f"{path}: holds no FHIR resource ({err.message}), e.g. a "
+                                                   "bulk-export log or manifest; it was passed over."))
+            continue
+        triples = list(parse_rdf_file(path))
+        refuse_anonymous_patients(path, triples)
+        partition(triples, cohort)
     if cohort.patient_count == 0 and not any(
             key.startswith("https://w3id.org/blinakg/fhir/Patient/") for key in cohort.patients):
         where = files[0] if len(files) == 1 else ", ".join(str(f) for f in files)

@@ -41,7 +41,7 @@ from urllib.parse import quote
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from ..errors import InputError
+from ..errors import InputError, NotFhirError
 from ..namespaces import BK, BK_IRI
 from .relevance import Relevance
 
@@ -173,7 +173,9 @@ def _parse_json(text: str) -> Any:
     ``NaN`` / ``Infinity`` (not JSON, but Python would take them) come back as
     strings, so that a Quantity holding one is "not a number".
     """
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=str)
+    from .safety import parse_json  # numbers within bounds, no lone surrogates (issue 12: M1, T6)
+
+    return parse_json(text)
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
@@ -226,11 +228,12 @@ def _load_resources(path: Path, warn: Callable[[int | None, str], None]) -> list
         hint = " (one resource a line is NDJSON: name the file .ndjson)" if err.msg == "Extra data" else ""
         raise InputError(path, f"not valid JSON: {err.msg}{hint}", err.lineno, err.colno) from None
     except (ValueError, RecursionError) as err:
-        raise InputError(path, f"not valid JSON: {err or type(err).__name__}") from None
+        raise InputError(path, f"not valid JSON: {err or type(err).__name__}",
+                         getattr(err, "lineno", None), getattr(err, "colno", None)) from None
     if not _is_resource(value):
         start = len(text) - len(text.lstrip())
         line, column = _line_col(text, start)
-        raise InputError(
+        raise NotFhirError(
             path,
             f"not FHIR: the file holds {_json_kind(value)}, not a FHIR resource or Bundle "
             "(every FHIR resource has a resourceType)",
@@ -253,7 +256,8 @@ def _load_ndjson(path: Path, text: str, warn: Callable[[int | None, str], None])
         except json.JSONDecodeError as err:
             raise InputError(path, f"not valid JSON: {err.msg}", number, err.colno) from None
         except (ValueError, RecursionError) as err:
-            raise InputError(path, f"not valid JSON: {err or type(err).__name__}", number) from None
+            raise InputError(path, f"not valid JSON: {err or type(err).__name__}", number,
+                             getattr(err, "colno", None)) from None
         if _is_resource(value):
             resources.append((number, value))
             continue
@@ -262,7 +266,7 @@ def _load_ndjson(path: Path, text: str, warn: Callable[[int | None, str], None])
             first_bad = (number, kind)
         warn(number, f"the line holds {kind}, not a FHIR resource; it was ignored.")
     if not resources and first_bad is not None:
-        raise InputError(
+        raise NotFhirError(
             path,
             f"not FHIR NDJSON: no line holds a FHIR resource (line {first_bad[0]} holds {first_bad[1]})",
             first_bad[0],

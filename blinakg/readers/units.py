@@ -12,6 +12,7 @@ exactly 0.0001.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -29,8 +30,39 @@ def _registry() -> Any:
     return PintUcumRegistry()
 
 
+#: Bounds on a UCUM code before pint sees it (issue 12, H1: ``10*99999999/L``
+#: made pint compute 10**99999999 for minutes). Clinical units need exponents
+#: of a dozen at most (10*12/L) and factors of a few digits (/100{WBCs}).
+MAX_UNIT_LENGTH = 128
+MAX_UNIT_EXPONENT = 30
+MAX_FACTOR_DIGITS = 12
+_ANNOTATION = re.compile(r"\{[^{}]*\}")
+_DIGITS = re.compile(r"\d+")
+
+
+def check_bounds(code: str) -> None:
+    """Refuse a unit whose exponents or factors are beyond any clinical use.
+
+    Raises:
+        UnitProblem: the code is too long, or has an exponent above
+            :data:`MAX_UNIT_EXPONENT` or a factor of more than :data:`MAX_FACTOR_DIGITS` digits.
+    """
+    if len(code) > MAX_UNIT_LENGTH:
+        raise UnitProblem(f"unit '{code[:40]}…' is longer than {MAX_UNIT_LENGTH} characters; it is not used")
+    bare = _ANNOTATION.sub("", code)
+    for match in _DIGITS.finditer(bare):
+        before = bare[: match.start()].rstrip("+-")
+        exponent = bool(before) and (before[-1] in "*^" or before[-1].isalpha() or before[-1] in "]'")
+        if exponent and int(match.group(0)) > MAX_UNIT_EXPONENT:
+            raise UnitProblem(f"unit '{code}' has the exponent {match.group(0)}, beyond any clinical unit "
+                              f"(at most {MAX_UNIT_EXPONENT}); it is not used")
+        if not exponent and len(match.group(0)) > MAX_FACTOR_DIGITS:
+            raise UnitProblem(f"unit '{code}' has a factor of {len(match.group(0))} digits; it is not used")
+
+
 @lru_cache(maxsize=512)
 def _parse(code: str) -> Any:
+    check_bounds(code)
     try:
         return _registry().from_ucum(code)
     except Exception:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from ..cli_safety import debug_option
 from ..errors import InputError, UsageError
 
 if TYPE_CHECKING:  # the store module pulls in rdflib: imported when a command runs
@@ -135,6 +136,7 @@ def add_to_store(target: StoreTarget, screening: Any, model: Any, files: list[Pa
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
               help="Write the results here instead of standard output.")
 @click.option("--list", "list_queries", is_flag=True, help="List the catalogue: id, summary, parameters.")
+@debug_option
 @store_option()
 @endpoint_option
 @click.option("--data", "data", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
@@ -168,6 +170,10 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
     try:
         source = resolve(name)
         check_syntax(source.text, source.label)
+        if endpoint is None:  # the endpoint was asked for; a local store reaches no network
+            from .store import refuse_service
+
+            refuse_service(source.text, source.label)
         bound = bind_parameters(source.text, parse_params(params), source.label, source.parameters)
         if target is not None:
             backend = target.open(writable=False)
@@ -198,9 +204,17 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
               help="The most rows (or triples) one answer may hold; more is refused (HTTP 413).")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="How many queries may run at once.")
+@click.option("--max-memory", default=1024, show_default=True, type=click.IntRange(min=0), metavar="MIB",
+              help="Memory each query worker may use beyond its idle size, in MiB; a query that needs more "
+                   "is stopped (HTTP 503). 0: no cap.")
+@click.option("--max-connections", default=128, show_default=True, type=click.IntRange(1, 10000),
+              help="The most client connections open at once; more wait in the listen backlog.")
+@click.option("--client-timeout", default=30, show_default=True, type=click.IntRange(1, 3600), metavar="SECONDS",
+              help="Close a connection idle, or slow to send its request, for this long.")
 @click.option("--quiet", "-q", is_flag=True, help="No access log on standard error.")
+@debug_option
 def serve(store: str | None, host: str, port: int, timeout: float, max_results: int, workers: int,
-          quiet: bool) -> None:
+          max_memory: int, max_connections: int, client_timeout: int, quiet: bool) -> None:
     """Serve the embedded store read-only as a SPARQL 1.1 Protocol endpoint at /sparql."""
     from .server import ServerConfig
     from .server import serve as run_server
@@ -208,7 +222,8 @@ def serve(store: str | None, host: str, port: int, timeout: float, max_results: 
     target = store_target(store, None, required=True)
     assert target is not None and target.path is not None
     config = ServerConfig(store=target.path, host=host, port=port, timeout=timeout,
-                          max_results=max_results, workers=workers)
+                          max_results=max_results, workers=workers, max_memory=max_memory << 20,
+                          connection_limit=max_connections, client_timeout=client_timeout)
 
     def announce(url: str) -> None:
         click.echo(f"blinakg: serving {target.path} read-only at {url} (time limit {timeout:g} s, "

@@ -39,17 +39,12 @@ Formats
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
-from xml.sax.saxutils import escape as xml_escape
-from xml.sax.saxutils import quoteattr
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -330,6 +325,66 @@ def _outline(text: str) -> _Outline:
     return out
 
 
+def _bare_words(text: str) -> Iterator[tuple[int, int, str]]:
+    """The bare words of a query (start, end, upper-cased word), outside comments, strings and IRIs."""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j):
+                j += 2 if text[j] == "\\" else 1
+            i = j + len(quote)
+            continue
+        if ch == "<":
+            match = _IRIREF.match(text, i)
+            i = match.end() if match else i + 1
+            continue
+        match = _WORD.match(text, i)
+        if match:
+            word = match.group(0)
+            if word[0] not in "?$0123456789" and ":" not in word:
+                yield match.start(), match.end(), word.upper()
+            i = match.end()
+            continue
+        i += 1
+
+
+def _keywords(text: str) -> set[str]:
+    """The bare words of a query, upper-cased, outside comments, strings and IRIs."""
+    return {word for _, _, word in _bare_words(text)}
+
+
+def without_service(text: str) -> str:
+    """The query with each ``SERVICE [SILENT]`` written as ``GRAPH`` (same length, same
+    positions): syntax can be checked by evaluating it on an empty store without
+    the engine calling the service."""
+    out = list(text)
+    previous = ""
+    for start, end, word in _bare_words(text):
+        if word == "SERVICE":
+            out[start:end] = list("GRAPH".ljust(end - start))
+        elif word == "SILENT" and previous == "SERVICE":
+            out[start:end] = list(" " * (end - start))
+        previous = word
+    return "".join(out)
+
+
+def uses_service(text: str) -> bool:
+    """Whether a query holds a ``SERVICE`` pattern (a federated query, which reaches the network)."""
+    return "SERVICE" in _keywords(text)
+
+
+def dataset_clauses(text: str) -> bool:
+    """Whether a query names its dataset with ``FROM`` or ``FROM NAMED``."""
+    return "FROM" in _keywords(text)
+
+
 def query_form(text: str) -> str | None:
     """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``; ``None`` when it is not a query."""
     return _outline(text).form
@@ -445,7 +500,8 @@ def check_syntax(text: str, label: str) -> None:
 
     check_is_query(text, label)
     try:
-        pyoxigraph.Store().query(text)
+        # An empty store evaluates the query; a SERVICE would still be called (issue 12: no network).
+        pyoxigraph.Store().query(without_service(text) if uses_service(text) else text)
     except SyntaxError as err:
         message = str(err.args[0]) if err.args else str(err)
         match = _ERROR_AT.match(message)
@@ -490,121 +546,53 @@ class QueryResult:
     graph: Graph | None = None
 
 
-def _literal_text(term: Literal) -> str:
-    return str(term)
+def _library_results(result: QueryResult) -> Any:
+    """The result as pyoxigraph query results, by way of rdflib's SPARQL JSON
+    results writer (issue 12: "SPARQL result formats come from the libraries …
+    not from our own code")."""
+    import pyoxigraph as ox
+    from rdflib.query import Result
+    from rdflib.term import Variable
+
+    if result.form == ASK:
+        answer = Result("ASK")
+        answer.askAnswer = bool(result.boolean)
+    else:
+        answer = Result("SELECT")
+        variables = [Variable(v) for v in result.variables]
+        answer.vars = variables
+        answer.bindings = [{var: term for var, term in zip(variables, row) if term is not None}  # type: ignore[misc]
+                           for row in result.rows]
+    document = answer.serialize(format="json")
+    return ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON)
 
 
-def _term_n3(term: Node) -> str:
-    """A term in SPARQL/Turtle syntax (the TSV format)."""
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    if isinstance(term, Literal):
-        lexical = str(term)
-        if term.datatype in (XSD.integer,) and re.match(r"^[+-]?[0-9]+$", lexical):
-            return lexical
-        if term.datatype == XSD.decimal and re.match(r"^[+-]?[0-9]*\.[0-9]+$", lexical):
-            return lexical
-        if term.datatype == XSD.boolean and lexical in ("true", "false"):
-            return lexical
-        escaped = (lexical.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-                   .replace("\r", "\\r").replace("\t", "\\t"))
-        if term.language:
-            return f'"{escaped}"@{term.language}'
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f'"{escaped}"^^<{term.datatype}>'
-        return f'"{escaped}"'
-    return str(term)
+def _written(result: QueryResult, fmt: str) -> str:
+    import pyoxigraph as ox
 
-
-def _json_term(term: Node) -> dict[str, str]:
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    assert isinstance(term, Literal)
-    out = {"type": "literal", "value": str(term)}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype is not None and term.datatype != XSD.string:
-        out["datatype"] = str(term.datatype)
-    return out
+    data = _library_results(result).serialize(format=getattr(ox.QueryResultsFormat, fmt)) or b""
+    text = data.decode("utf-8")
+    return text if text.endswith("\n") else text + "\n"
 
 
 def to_json(result: QueryResult) -> str:
-    """SPARQL 1.1 Query Results JSON Format."""
-    if result.form == ASK:
-        return json.dumps({"head": {}, "boolean": bool(result.boolean)}) + "\n"
-    bindings = [
-        {var: _json_term(term) for var, term in zip(result.variables, row) if term is not None}
-        for row in result.rows
-    ]
-    document = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """SPARQL 1.1 Query Results JSON Format (written by pyoxigraph)."""
+    return _written(result, "JSON")
 
 
 def to_xml(result: QueryResult) -> str:
-    """SPARQL Query Results XML Format."""
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<sparql xmlns="http://www.w3.org/2005/sparql-results#">', "<head>"]
-    if result.form == ASK:
-        out += ["</head>", f"<boolean>{'true' if result.boolean else 'false'}</boolean>", "</sparql>"]
-        return "\n".join(out) + "\n"
-    out += [f"<variable name={quoteattr(v)}/>" for v in result.variables]
-    out += ["</head>", "<results>"]
-    for row in result.rows:
-        out.append("<result>")
-        for var, term in zip(result.variables, row):
-            if term is None:
-                continue
-            if isinstance(term, URIRef):
-                value = f"<uri>{xml_escape(str(term))}</uri>"
-            elif isinstance(term, BNode):
-                value = f"<bnode>{xml_escape(str(term))}</bnode>"
-            else:
-                assert isinstance(term, Literal)
-                attrs = ""
-                if term.language:
-                    attrs = f" xml:lang={quoteattr(term.language)}"
-                elif term.datatype is not None and term.datatype != XSD.string:
-                    attrs = f" datatype={quoteattr(str(term.datatype))}"
-                value = f"<literal{attrs}>{xml_escape(str(term))}</literal>"
-            out.append(f"<binding name={quoteattr(var)}>{value}</binding>")
-        out.append("</result>")
-    out += ["</results>", "</sparql>"]
-    return "\n".join(out) + "\n"
-
-
-def _csv_value(term: Node | None) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return str(term)
+    """SPARQL Query Results XML Format (written by pyoxigraph)."""
+    return _written(result, "XML")
 
 
 def to_csv(result: QueryResult) -> str:
-    """SPARQL 1.1 Query Results CSV Format (RFC 4180, CRLF line ends)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    if result.form == ASK:
-        writer.writerow(["boolean"])
-        writer.writerow(["true" if result.boolean else "false"])
-        return buffer.getvalue()
-    writer.writerow(result.variables)
-    for row in result.rows:
-        writer.writerow([_csv_value(term) for term in row])
-    return buffer.getvalue()
+    """SPARQL 1.1 Query Results CSV Format (RFC 4180, CRLF line ends; written by pyoxigraph)."""
+    return _written(result, "CSV")
 
 
 def to_tsv(result: QueryResult) -> str:
-    """SPARQL 1.1 Query Results TSV Format (terms in SPARQL syntax)."""
-    if result.form == ASK:
-        return "?boolean\n" + ("true" if result.boolean else "false") + "\n"
-    lines = ["\t".join("?" + v for v in result.variables)]
-    lines += ["\t".join("" if term is None else _term_n3(term) for term in row) for row in result.rows]
-    return "\n".join(lines) + "\n"
+    """SPARQL 1.1 Query Results TSV Format (terms in SPARQL syntax; written by pyoxigraph)."""
+    return _written(result, "TSV")
 
 
 def shorten(term: Node | None) -> str:

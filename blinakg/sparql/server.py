@@ -2,9 +2,12 @@
 
 * ``GET /sparql?query=…`` and ``POST /sparql`` (``application/sparql-query``
   body, or an ``application/x-www-form-urlencoded`` form with ``query=``);
-  ``default-graph-uri`` / ``named-graph-uri`` are honoured. Without
-  ``default-graph-uri`` the default graph is the union of all graphs, as for
-  ``blinakg query``.
+  ``default-graph-uri`` / ``named-graph-uri`` are honoured, and so are the
+  query's own ``FROM`` / ``FROM NAMED`` (the protocol's parameters win). With
+  neither, the default graph is the union of all graphs, as for ``blinakg query``.
+* ``SERVICE`` (a federated query) is refused with **400**: the endpoint
+  fetches nothing from other servers (contract.md: no command reaches the
+  network unless told to).
 * Results by content negotiation (``Accept``): ``SELECT``/``ASK`` as
   ``application/sparql-results+json`` (the default), ``…+xml``, ``text/csv``,
   ``text/tab-separated-values``; ``CONSTRUCT``/``DESCRIBE`` as ``text/turtle``
@@ -22,6 +25,13 @@
   graph, more triples) gets **413** with a message instead of a silently
   truncated answer; page with ``LIMIT``/``OFFSET``. Every answer carries
   ``X-Blinakg-Max-Results``.
+* Memory limit (``--max-memory``, MiB): each query worker's address space is
+  capped; a query that needs more ends its worker and gets **503**.
+* Served by waitress (a production WSGI server; ``http.server`` "is not
+  recommended for production"): a fixed pool of request threads, at most
+  ``--max-connections`` open connections with a listen backlog as large, and
+  connections idle or slow to send their request for ``--client-timeout``
+  seconds are closed (a lying ``Content-Length`` holds nothing for ever).
 * Bound to 127.0.0.1 unless ``--host`` says otherwise; request bodies over
   1 MiB get 413.
 """
@@ -33,9 +43,9 @@ import queue
 import signal
 import sys
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Callable
@@ -62,6 +72,12 @@ class ServerConfig:
         timeout: the query time limit, in seconds.
         max_results: the most rows (or triples) an answer may hold.
         workers: how many queries may run at once.
+        max_memory: bytes of memory each query worker may take beyond what it
+            holds when idle (0: no cap).
+        connection_limit: the most client connections open at once; more wait
+            in the listen backlog.
+        client_timeout: seconds a connection may stay idle, or a client take to
+            send its request, before it is closed.
     """
 
     store: Path
@@ -70,6 +86,9 @@ class ServerConfig:
     timeout: float = 10.0
     max_results: int = 10000
     workers: int = 2
+    max_memory: int = 1 << 30
+    connection_limit: int = 128
+    client_timeout: int = 30
 
 
 @dataclass
@@ -135,66 +154,92 @@ def negotiate(accept: str | None, graph: bool) -> tuple[str, str] | None:
 #  Worker processes (each opens the store read-only)
 # ---------------------------------------------------------------------------
 
-def _run_query(store: Any, job: dict[str, Any]) -> Reply:
-    """Evaluate one query in a worker and serialize its answer."""
+_RESULT_FORMATS = {"json": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV"}
+
+
+def _dataset(job: dict[str, Any]) -> dict[str, Any]:
+    """The dataset arguments of ``Store.query``: the protocol's graph URIs, else the
+    query's own ``FROM`` / ``FROM NAMED``, else the union of all graphs.
+
+    SPARQL 1.1 Protocol: ``default-graph-uri``/``named-graph-uri`` override the
+    query's dataset; without them a ``FROM`` is honoured (issue 12, S3), so the
+    union is the default graph only for a query that names no dataset.
+    """
     import pyoxigraph as ox
 
-    from .query import ASK, SELECT, QueryResult, render
-    from .store import from_oxigraph
+    kwargs: dict[str, Any] = {}
+    if job["default_graphs"]:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in job["default_graphs"]]
+    elif not job["names_dataset"]:
+        kwargs["use_default_graph_as_union"] = True
+    if job["named_graphs"]:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job["named_graphs"]]
+    return kwargs
+
+
+def _run_query(store: Any, job: dict[str, Any]) -> Reply:
+    """Evaluate one query in a worker; the answer is written by pyoxigraph's serializers."""
+    import pyoxigraph as ox
 
     limit = int(job["max_results"])
     limit_header = {"X-Blinakg-Max-Results": str(limit)}
-    kwargs: dict[str, Any] = {}
     try:
-        if job["default_graphs"]:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in job["default_graphs"]]
-        else:
-            kwargs["use_default_graph_as_union"] = True
-        if job["named_graphs"]:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job["named_graphs"]]
+        kwargs = _dataset(job)
     except ValueError as err:
         return _text(400, f"bad graph IRI: {err}")
     try:
         answer = store.query(job["query"], **kwargs)
     except SyntaxError as err:
         return _text(400, f"malformed query: {err}")
-    try:
-        if isinstance(answer, ox.QueryTriples):
-            chosen = negotiate(job["accept"], graph=True)
-            if chosen is None:
-                return _text(406, f"a graph answer is available as {TURTLE} or {NTRIPLES}")
-            triples = []
-            for triple in answer:
-                triples.append(triple)
-                if len(triples) > limit:
-                    return _text(413, f"the answer holds more than {limit} triples (the server's limit); "
-                                      "narrow the query or page it with LIMIT and OFFSET", **limit_header)
-            fmt = ox.RdfFormat.TURTLE if chosen[1] == "turtle" else ox.RdfFormat.N_TRIPLES
-            body = ox.serialize(triples, format=fmt) or b""
-            return Reply(200, f"{chosen[0]}; charset=utf-8", body, limit_header)
-        chosen = negotiate(job["accept"], graph=False)
+    if isinstance(answer, ox.QueryTriples):
+        chosen = negotiate(job["accept"], graph=True)
         if chosen is None:
-            return _text(406, f"results are available as {JSON}, {XML}, {CSV} or {TSV}")
-        if isinstance(answer, ox.QueryBoolean):
-            result = QueryResult(form=ASK, boolean=bool(answer))
-        else:
-            variables = [v.value for v in answer.variables]
-            rows = []
-            for solution in answer:
-                rows.append(tuple(from_oxigraph(solution[v]) for v in variables))
-                if len(rows) > limit:
-                    return _text(413, f"the answer holds more than {limit} rows (the server's limit); "
-                                      "narrow the query or page it with LIMIT and OFFSET", **limit_header)
-            result = QueryResult(form=SELECT, variables=variables, rows=rows)
-        media = chosen[0] if chosen[0] not in ("application/json", "application/xml", "text/xml") else \
-            (JSON if chosen[1] == "json" else XML)
-        return Reply(200, f"{media}; charset=utf-8", render(result, chosen[1]).encode("utf-8"), limit_header)
-    except (OSError, ValueError, TypeError, RuntimeError) as err:
-        return _text(500, f"the query failed: {err}")
+            return _text(406, f"a graph answer is available as {TURTLE} or {NTRIPLES}")
+        triples = []
+        for triple in answer:
+            triples.append(triple)
+            if len(triples) > limit:
+                return _text(413, f"the answer holds more than {limit} triples (the server's limit); "
+                                  "narrow the query or page it with LIMIT and OFFSET", **limit_header)
+        fmt = ox.RdfFormat.TURTLE if chosen[1] == "turtle" else ox.RdfFormat.N_TRIPLES
+        body = ox.serialize(triples, format=fmt) or b""
+        return Reply(200, f"{chosen[0]}; charset=utf-8", body, limit_header)
+    chosen = negotiate(job["accept"], graph=False)
+    if chosen is None:
+        return _text(406, f"results are available as {JSON}, {XML}, {CSV} or {TSV}")
+    if isinstance(answer, ox.QuerySolutions):
+        # Count first (stopping past the limit), then evaluate again to write:
+        # pyoxigraph serializes a live answer, not a list of rows.
+        for count, _ in enumerate(answer, start=1):
+            if count > limit:
+                return _text(413, f"the answer holds more than {limit} rows (the server's limit); "
+                                  "narrow the query or page it with LIMIT and OFFSET", **limit_header)
+        answer = store.query(job["query"], **kwargs)
+    body = answer.serialize(format=getattr(ox.QueryResultsFormat, _RESULT_FORMATS[chosen[1]])) or b""
+    media = chosen[0] if chosen[0] not in ("application/json", "application/xml", "text/xml") else \
+        (JSON if chosen[1] == "json" else XML)
+    return Reply(200, f"{media}; charset=utf-8", body, limit_header)
 
 
-def _worker_main(conn: Connection, store_path: str) -> None:
-    """A worker: open the store read-only, then answer jobs until the pipe closes."""
+def _cap_memory(max_memory: int) -> None:
+    """Cap this worker's address space at what it uses now plus ``max_memory`` bytes
+    (issue 12, S2: one 847-byte query took 1.2 GB). An allocation past the cap
+    fails, the worker dies, and the pool answers 503 and starts another."""
+    if max_memory <= 0:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/status", encoding="ascii") as status:
+            in_use = next((int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:")), 0)
+        limit = in_use + max_memory
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not Linux: no cap
+        pass
+
+
+def _worker_main(conn: Connection, store_path: str, max_memory: int = 0) -> None:
+    """A worker: open the store read-only, cap its memory, then answer jobs until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import pyoxigraph as ox
 
@@ -203,6 +248,7 @@ def _worker_main(conn: Connection, store_path: str) -> None:
     except OSError as err:
         conn.send(("error", str(err)))
         return
+    _cap_memory(max_memory)
     conn.send(("ready", None))
     while True:
         try:
@@ -211,6 +257,10 @@ def _worker_main(conn: Connection, store_path: str) -> None:
             return
         try:
             reply = _run_query(store, job)
+        except MemoryError:
+            reply = _text(503, "the query needed more memory than the server's limit; narrow it")
+        except OSError as err:
+            reply = _text(500, f"the query failed: {err}")
         except Exception as err:  # never let a worker die on one query
             reply = _text(500, f"internal error: {type(err).__name__}: {err}")
         try:
@@ -220,9 +270,9 @@ def _worker_main(conn: Connection, store_path: str) -> None:
 
 
 class _Worker:
-    def __init__(self, context: Any, store_path: str, start_timeout: float = 120.0):
+    def __init__(self, context: Any, store_path: str, max_memory: int = 0, start_timeout: float = 120.0):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, store_path), daemon=True,
+        self.process = context.Process(target=_worker_main, args=(child, store_path, max_memory), daemon=True,
                                        name="blinakg-query-worker")
         self.process.start()
         child.close()
@@ -249,9 +299,10 @@ class QueryPool:
         size: the number of workers.
     """
 
-    def __init__(self, store_path: Path, size: int = 2):
+    def __init__(self, store_path: Path, size: int = 2, max_memory: int = 0):
         self.context = multiprocessing.get_context("spawn")
         self.store_path = str(store_path)
+        self.max_memory = max_memory
         self.idle: queue.Queue[_Worker] = queue.Queue()
         self.closed = False
         self._all: set[_Worker] = set()
@@ -260,7 +311,7 @@ class QueryPool:
             self._release(self._spawn())
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.context, self.store_path)
+        worker = _Worker(self.context, self.store_path, self.max_memory)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -294,7 +345,8 @@ class QueryPool:
                 return reply
         except (EOFError, OSError):
             threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
-            return _text(500, "the query worker failed; try again")
+            limit = f" (its memory limit is {self.max_memory >> 20} MiB)" if self.max_memory else ""
+            return _text(503, f"the query worker stopped while answering{limit}; narrow the query or try again")
         threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
         return _text(503, f"the query ran longer than the time limit of {timeout:g} s and was stopped; "
                           "narrow it (LIMIT, more specific patterns)")
@@ -310,7 +362,7 @@ class QueryPool:
 
 
 # ---------------------------------------------------------------------------
-#  HTTP
+#  HTTP: a WSGI application served by waitress
 # ---------------------------------------------------------------------------
 
 INDEX = """blinakg SPARQL endpoint (read-only)
@@ -320,139 +372,174 @@ INDEX = """blinakg SPARQL endpoint (read-only)
 
 SELECT/ASK answers: application/sparql-results+json (default), application/sparql-results+xml,
 text/csv, text/tab-separated-values. CONSTRUCT/DESCRIBE: text/turtle (default), application/n-triples.
-The default graph is the union of all graphs unless default-graph-uri is given.
-Time limit {timeout:g} s; at most {max_results} rows or triples per answer. Updates are refused.
+The default graph is the union of all graphs unless default-graph-uri or FROM is given.
+SERVICE (federated queries) is refused. Time limit {timeout:g} s; at most {max_results} rows or
+triples per answer. Updates are refused.
 """
 
+_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+            406: "Not Acceptable", 413: "Content Too Large", 415: "Unsupported Media Type",
+            500: "Internal Server Error", 503: "Service Unavailable"}
 
-class SparqlHandler(BaseHTTPRequestHandler):
-    """The request handler; ``server`` is a :class:`SparqlServer`."""
-
-    server: SparqlServer
-    server_version = "blinakg"
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature of the base class)
-        if not self.server.quiet:
-            super().log_message(format, *args)
-
-    def _send(self, reply: Reply, head_only: bool = False) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.send_header("Cache-Control", "no-store")
-        if reply.content_type.startswith(("application/sparql-results", "text/csv", "text/tab", "text/turtle",
-                                          "application/n-triples")):
-            self.send_header("Vary", "Accept")
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if not head_only:
-            self.wfile.write(reply.body)
-
-    def _refuse_update(self) -> None:
-        self._send(_text(403, "this endpoint is read-only: SPARQL updates are refused"))
-
-    def _answer(self, params: dict[str, list[str]], query_text: str | None) -> None:
-        if "update" in params:
-            self._refuse_update()
-            return
-        if query_text is None:
-            queries = params.get("query", [])
-            if len(queries) != 1:
-                self._send(_text(400, "expected exactly one query parameter (query=...)"))
-                return
-            query_text = queries[0]
-        job = {
-            "query": query_text,
-            "accept": self.headers.get("Accept"),
-            "default_graphs": params.get("default-graph-uri", []),
-            "named_graphs": params.get("named-graph-uri", []),
-            "max_results": self.server.config.max_results,
-        }
-        self._send(self.server.pool.run(job, self.server.config.timeout))
-
-    def _path(self) -> tuple[str, dict[str, list[str]]]:
-        parts = urllib.parse.urlsplit(self.path)
-        return parts.path, urllib.parse.parse_qs(parts.query, keep_blank_values=True)
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        path, params = self._path()
-        if path in ("/", ""):
-            config = self.server.config
-            self._send(_text(200, INDEX.format(path=SPARQL_PATH, timeout=config.timeout,
-                                               max_results=config.max_results)))
-            return
-        if path != SPARQL_PATH:
-            self._send(_text(404, f"not found; the SPARQL endpoint is {SPARQL_PATH}"))
-            return
-        if not params:
-            config = self.server.config
-            self._send(_text(200, INDEX.format(path=SPARQL_PATH, timeout=config.timeout,
-                                               max_results=config.max_results)))
-            return
-        self._answer(params, None)
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        path, _ = self._path()
-        status = 200 if path in ("/", "", SPARQL_PATH) else 404
-        self._send(Reply(status, "text/plain; charset=utf-8", b"", {}), head_only=True)
-
-    def do_POST(self) -> None:  # noqa: N802
-        path, params = self._path()
-        if path != SPARQL_PATH:
-            self._send(_text(404, f"not found; the SPARQL endpoint is {SPARQL_PATH}"))
-            return
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
-            self._send(_text(400, "bad Content-Length"))
-            return
-        if length > MAX_BODY:
-            self.close_connection = True
-            self._send(_text(413, f"the request body is larger than {MAX_BODY} bytes"))
-            return
-        body = self.rfile.read(length)
-        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if content_type == "application/sparql-update":
-            self._refuse_update()
-            return
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            self._send(_text(400, "the request body is not UTF-8"))
-            return
-        if content_type == "application/sparql-query":
-            self._answer(params, text)
-        elif content_type == "application/x-www-form-urlencoded":
-            form = urllib.parse.parse_qs(text, keep_blank_values=True)
-            for key, values in params.items():
-                form.setdefault(key, []).extend(values)
-            self._answer(form, None)
-        else:
-            self._send(_text(415, "send the query as application/sparql-query, or as a form "
-                                  "(application/x-www-form-urlencoded) with query=..."))
-
-    def _not_allowed(self) -> None:
-        self._send(_text(405, "this endpoint is read-only: only GET and POST queries are allowed",
-                         Allow="GET, HEAD, POST"))
-
-    do_PUT = do_DELETE = do_PATCH = _not_allowed  # noqa: N815
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
 
 
-class SparqlServer(ThreadingHTTPServer):
-    """A threading HTTP server that hands queries to a :class:`QueryPool`."""
+class SparqlApp:
+    """The endpoint as a WSGI application; queries go to a :class:`QueryPool`.
 
-    daemon_threads = True
+    Args:
+        config: limits and address (for the index page).
+        pool: the query workers.
+        quiet: no access log on standard error.
+    """
 
     def __init__(self, config: ServerConfig, pool: QueryPool, quiet: bool = False):
         self.config = config
         self.pool = pool
         self.quiet = quiet
-        super().__init__((config.host, config.port), SparqlHandler)
+        self._log_lock = threading.Lock()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        try:
+            reply = self.route(environ)
+        except Exception as err:  # a defect: the client gets 500, the server goes on
+            reply = _text(500, f"internal error: {type(err).__name__}")
+        head_only = environ.get("REQUEST_METHOD") == "HEAD"
+        headers = [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body))),
+                   ("Cache-Control", "no-store")]
+        if reply.content_type.startswith(("application/sparql-results", "text/csv", "text/tab", "text/turtle",
+                                          "application/n-triples")):
+            headers.append(("Vary", "Accept"))
+        headers += list(reply.headers.items())
+        start_response(f"{reply.status} {_REASONS.get(reply.status, 'Status')}", headers)
+        self.log(environ, reply.status, len(reply.body))
+        return [b""] if head_only else [reply.body]
+
+    def log(self, environ: Environ, status: int, size: int) -> None:
+        """One access-log line a request, in the Common Log Format."""
+        if self.quiet:
+            return
+        target = urllib.parse.quote(environ.get("PATH_INFO", ""), safe="/")
+        if environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
+        stamp = time.strftime("%d/%b/%Y %H:%M:%S")
+        line = (f'{environ.get("REMOTE_ADDR", "-")} - - [{stamp}] "{environ.get("REQUEST_METHOD", "-")} {target} '
+                f'{environ.get("SERVER_PROTOCOL", "HTTP/1.1")}" {status} {size}')
+        with self._log_lock:
+            print(line, file=sys.stderr, flush=True)
+
+    def index(self) -> Reply:
+        config = self.config
+        return _text(200, INDEX.format(path=SPARQL_PATH, timeout=config.timeout, max_results=config.max_results))
+
+    def route(self, environ: Environ) -> Reply:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "") or "/"
+        params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        if method not in ("GET", "HEAD", "POST"):
+            return _text(405, "this endpoint is read-only: only GET and POST queries are allowed",
+                         Allow="GET, HEAD, POST")
+        if method == "HEAD":
+            return Reply(200 if path in ("/", SPARQL_PATH) else 404, "text/plain; charset=utf-8", b"", {})
+        if path != SPARQL_PATH:
+            if method == "GET" and path == "/":
+                return self.index()
+            return _text(404, f"not found; the SPARQL endpoint is {SPARQL_PATH}")
+        if method == "GET":
+            return self.index() if not params else self.answer(params, None, environ)
+        return self.post(params, environ)
+
+    def post(self, params: dict[str, list[str]], environ: Environ) -> Reply:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _text(400, "bad Content-Length")
+        if length < 0:
+            return _text(400, "bad Content-Length")
+        if length > MAX_BODY:
+            return _text(413, f"the request body is larger than {MAX_BODY} bytes")
+        body = environ["wsgi.input"].read(length) if length else b""
+        content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+        if content_type == "application/sparql-update":
+            return _refused_update()
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _text(400, "the request body is not UTF-8")
+        if content_type == "application/sparql-query":
+            return self.answer(params, text, environ)
+        if content_type == "application/x-www-form-urlencoded":
+            form = urllib.parse.parse_qs(text, keep_blank_values=True)
+            for key, values in params.items():
+                form.setdefault(key, []).extend(values)
+            return self.answer(form, None, environ)
+        return _text(415, "send the query as application/sparql-query, or as a form "
+                          "(application/x-www-form-urlencoded) with query=...")
+
+    def answer(self, params: dict[str, list[str]], query_text: str | None, environ: Environ) -> Reply:
+        from .query import dataset_clauses, uses_service
+
+        if "update" in params:
+            return _refused_update()
+        if query_text is None:
+            queries = params.get("query", [])
+            if len(queries) != 1:
+                return _text(400, "expected exactly one query parameter (query=...)")
+            query_text = queries[0]
+        if uses_service(query_text):
+            return _text(400, "SERVICE (a federated query) is refused: this endpoint fetches nothing from other "
+                              "servers; query each endpoint yourself")
+        job = {
+            "query": query_text,
+            "accept": environ.get("HTTP_ACCEPT"),
+            "default_graphs": params.get("default-graph-uri", []),
+            "named_graphs": params.get("named-graph-uri", []),
+            "names_dataset": dataset_clauses(query_text),
+            "max_results": self.config.max_results,
+        }
+        return self.pool.run(job, self.config.timeout)
+
+
+def _refused_update() -> Reply:
+    return _text(403, "this endpoint is read-only: SPARQL updates are refused")
+
+
+def _waitress_options(config: ServerConfig) -> dict[str, Any]:
+    """waitress's limits (issue 12, S2): slow or idle clients time out, connections
+    are bounded, the listen backlog holds every connection allowed, and a request
+    thread waits for a query worker instead of a thread per connection."""
+    return {
+        "threads": max(4, config.workers * 2),
+        "connection_limit": config.connection_limit,
+        "backlog": max(64, config.connection_limit),
+        "channel_timeout": config.client_timeout,
+        "cleanup_interval": max(1, min(30, config.client_timeout // 2)),  # how often timed-out channels are closed
+        "max_request_body_size": MAX_BODY,
+        "max_request_header_size": 64 * 1024,
+        "asyncore_use_poll": True,
+        "expose_tracebacks": False,
+        "ident": "blinakg",
+        "clear_untrusted_proxy_headers": True,
+    }
+
+
+def make_server(config: ServerConfig, pool: QueryPool, quiet: bool = False) -> Any:
+    """A waitress server bound to ``config.host:config.port`` (not yet serving).
+
+    Raises:
+        OSError: the address cannot be bound.
+    """
+    import logging
+
+    from waitress.server import create_server
+
+    # waitress logs to "waitress" (queue depth, bad requests); the access log is ours.
+    logging.getLogger("waitress").setLevel(logging.ERROR if not quiet else logging.CRITICAL)
+    if not logging.getLogger("waitress").handlers:
+        logging.getLogger("waitress").addHandler(logging.StreamHandler(sys.stderr))
+    return create_server(SparqlApp(config, pool, quiet=quiet), host=config.host, port=config.port,
+                         **_waitress_options(config))
 
 
 def serve(config: ServerConfig, announce: Callable[[str], None] | None = None, quiet: bool = False) -> None:
@@ -472,7 +559,7 @@ def serve(config: ServerConfig, announce: Callable[[str], None] | None = None, q
 
     lock = EmbeddedStore.reader_lock(config.store)
     pool: QueryPool | None = None
-    server: SparqlServer | None = None
+    server: Any = None
     previous = signal.getsignal(signal.SIGTERM)
 
     def _stop(_signum: int, _frame: Any) -> None:
@@ -480,32 +567,32 @@ def serve(config: ServerConfig, announce: Callable[[str], None] | None = None, q
 
     try:
         try:
-            pool = QueryPool(config.store, config.workers)
+            pool = QueryPool(config.store, config.workers, config.max_memory)
         except RuntimeError as err:
             from ..errors import InputError
 
             raise InputError(config.store, str(err)) from None
         try:
-            server = SparqlServer(config, pool, quiet=quiet)
+            server = make_server(config, pool, quiet=quiet)
         except OSError as err:
             raise UsageError(f"cannot listen on {config.host}:{config.port} ({err.strerror or err})") from None
-        address, port = server.server_address[:2]
-        host = address.decode() if isinstance(address, bytes) else str(address)
+        host, port = server.effective_host, server.effective_port
+        host = host.decode() if isinstance(host, bytes) else str(host)
         shown = f"[{host}]" if ":" in host else host
         if announce is not None:
             announce(f"http://{shown}:{port}{SPARQL_PATH}")
         signal.signal(signal.SIGTERM, _stop)
         try:
-            server.serve_forever(poll_interval=0.2)
+            server.run()
         except KeyboardInterrupt:
             pass
     finally:
         signal.signal(signal.SIGTERM, previous)
         if server is not None:
-            server.server_close()
+            server.close()
         if pool is not None:
             pool.close()
         lock.release()
 
 
-__all__ = ["ServerConfig", "QueryPool", "SparqlServer", "serve", "negotiate", "Reply"]
+__all__ = ["ServerConfig", "QueryPool", "SparqlApp", "make_server", "serve", "negotiate", "Reply"]

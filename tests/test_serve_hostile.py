@@ -1,0 +1,137 @@
+"""Issue 12, the endpoint (S1–S3): ``SERVICE`` refused with a 400 that says
+why, ``FROM`` / ``FROM NAMED`` honoured, a memory cap per query worker, slow
+clients timed out, connections bounded."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from .test_serve import ROOT, free_port, stop, subprocess_env, wait_until_up
+
+CLIENT_TIMEOUT = 2
+MAX_CONNECTIONS = 32
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with two graphs of 300 quads each."""
+    path = tmp_path_factory.mktemp("hostile-served") / "store"
+    store = ox.Store(str(path))
+    for graph in ("urn:x:g1", "urn:x:g2"):
+        store.extend(ox.Quad(ox.NamedNode(f"{graph}:s{i}"), ox.NamedNode("urn:x:p"), ox.Literal(str(i)),
+                             ox.NamedNode(graph)) for i in range(300))
+    store.flush()
+    del store
+    return path
+
+
+@pytest.fixture(scope="module")
+def endpoint(small_store: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "blinakg.cli", "serve", "--store", str(small_store), "--port", str(port), "--quiet",
+         "--timeout", "20", "--workers", "2", "--max-memory", "200", "--max-results", "100000",
+         "--client-timeout", str(CLIENT_TIMEOUT), "--max-connections", str(MAX_CONNECTIONS)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=subprocess_env(), cwd=str(ROOT),
+    )
+    url = f"http://127.0.0.1:{port}/sparql"
+    try:
+        wait_until_up(url, process)
+        yield url, process
+    finally:
+        stop(process)
+
+
+def select(url: str, query: str) -> httpx.Response:
+    return httpx.post(url, content=query.encode(), timeout=60.0,
+                      headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+
+
+def values(response: httpx.Response, var: str) -> set[str]:
+    assert response.status_code == 200, response.text
+    return {b[var]["value"] for b in response.json()["results"]["bindings"]}
+
+
+def test_s1_service_is_refused_with_a_400_that_says_why(endpoint: tuple[str, subprocess.Popen[bytes]]) -> None:
+    url, _ = endpoint
+    for query in ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+                  "select * where { service silent <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"):
+        response = select(url, query)
+        assert response.status_code == 400 and "SERVICE" in response.text and "refused" in response.text
+    response = httpx.get(url, params={"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"})
+    assert response.status_code == 400
+    # the word in a string or an IRI is no SERVICE clause
+    assert select(url, 'ASK { ?s ?p "SERVICE" }').status_code == 200
+    assert select(url, "ASK { <urn:SERVICE> ?p ?o }").status_code == 200
+
+
+def test_s3_from_and_from_named_are_honoured(endpoint: tuple[str, subprocess.Popen[bytes]]) -> None:
+    url, _ = endpoint
+    union = values(select(url, "SELECT DISTINCT ?s WHERE { ?s ?p ?o }"), "s")
+    assert len(union) == 600
+    only_g1 = values(select(url, "SELECT DISTINCT ?s FROM <urn:x:g1> WHERE { ?s ?p ?o }"), "s")
+    assert len(only_g1) == 300 and all(s.startswith("urn:x:g1:") for s in only_g1)
+    named = values(select(url, "SELECT DISTINCT ?g FROM NAMED <urn:x:g2> WHERE { GRAPH ?g { ?s ?p ?o } }"), "g")
+    assert named == {"urn:x:g2"}
+    # the protocol's default-graph-uri wins over FROM (SPARQL 1.1 Protocol, 2.1.4)
+    response = httpx.get(url, params={"query": "SELECT DISTINCT ?s FROM <urn:x:g1> WHERE { ?s ?p ?o }",
+                                      "default-graph-uri": "urn:x:g2"})
+    assert all(s.startswith("urn:x:g2:") for s in values(response, "s"))
+
+
+def test_s2_a_query_past_the_memory_cap_gets_503_and_the_server_goes_on(
+        endpoint: tuple[str, subprocess.Popen[bytes]]) -> None:
+    url, _ = endpoint
+    padding = "x" * 2000
+    hungry = (f'SELECT (STRLEN(GROUP_CONCAT(?big)) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . '
+              f'BIND(CONCAT(STR(?a), STR(?d), STR(?g), "{padding}") AS ?big) }}')
+    response = select(url, hungry)
+    assert response.status_code == 503, response.text[:300]
+    assert "memory" in response.text
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if select(url, "ASK { ?s ?p ?o }").status_code == 200:
+            break
+        time.sleep(0.5)
+    assert select(url, "ASK { ?s ?p ?o }").status_code == 200
+
+
+def test_s2_a_lying_content_length_holds_nothing_for_ever(endpoint: tuple[str, subprocess.Popen[bytes]]) -> None:
+    url, _ = endpoint
+    port = int(url.split(":")[2].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+                     b"Content-Length: 100000\r\n\r\nASK {")
+        started = time.monotonic()
+        while sock.recv(4096):  # the server closes the connection: recv returns b""
+            pass
+        waited = time.monotonic() - started
+    assert waited < CLIENT_TIMEOUT + 6, waited
+
+
+def test_s2_idle_connections_are_bounded_and_time_out(endpoint: tuple[str, subprocess.Popen[bytes]]) -> None:
+    url, process = endpoint
+    port = int(url.split(":")[2].split("/")[0])
+    idle = []
+    try:
+        for _ in range(3 * MAX_CONNECTIONS):
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        threads = int(next(line.split()[1] for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
+                           if line.startswith("Threads:")))
+        assert threads < 40, threads  # a fixed pool, not a thread per connection
+        started = time.monotonic()
+        response = httpx.get(url, params={"query": "ASK { ?s ?p ?o }"}, timeout=60.0)
+        assert response.status_code == 200
+        assert time.monotonic() - started < 4 * CLIENT_TIMEOUT + 10
+    finally:
+        for sock in idle:
+            sock.close()
