@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -22,6 +23,25 @@ from .registry.cli import registry
 from .errors import InputError, UsageError
 
 EXIT_ELIGIBLE, EXIT_NOT_ELIGIBLE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+@contextmanager
+def _bad_input_exits() -> Iterator[None]:
+    """Bad input, a wrong call or shapes the engine cannot evaluate: one line, exit 2."""
+    from .engine.shapes import ShapesError
+
+    try:
+        yield
+    except (InputError, UsageError) as err:
+        _fail(str(err))
+    except ShapesError as err:
+        _fail(f"shapes: {err}")
+
+
+def _require_patients(screening: Any, paths: tuple[Path, ...]) -> None:
+    """No patient screened is bad input: "every patient eligible" of none is no answer (issue 12, W1)."""
+    if not screening.patients:
+        raise InputError(", ".join(str(p) for p in paths), "no patient could be screened")
 
 
 def _fail(message: str) -> None:
@@ -98,7 +118,6 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
              store_target: Any = None) -> None:
     """Screen the patients in PATHS (FHIR R4 JSON/NDJSON or patient RDF; files or folders)."""
     from .engine.screen import screen_paths
-    from .engine.shapes import ShapesError
     from .model import load_model
     from .reports.render import RENDERERS
     from .reports.next_step import annotate
@@ -106,25 +125,18 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
     if trial:
         _validate_trials(paths, as_of, fmt, engine, jobs, chunk_size, quiet, trial, output, terminology, store_target)
         return
-    try:
+    with _bad_input_exits():
         require_output_folder(output, paths)
         model = load_model(terminology)
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
                                  quiet=quiet, keep_records=fmt == "turtle" or store_target is not None,
                                  keep_data=store_target is not None)
-        if not screening.patients:  # "every patient eligible" of no patient is no answer (issue 12, W1)
-            raise InputError(", ".join(str(p) for p in paths), "no patient could be screened")
+        _require_patients(screening, paths)
         annotate(screening, model)
         text = RENDERERS[fmt](screening)
         if store_target is not None:
             add_to_store(store_target, screening, model, [Path(f) for f in screening.files])
         write_output(text, output)
-    except (InputError, UsageError) as err:
-        _fail(str(err))
-        return
-    except ShapesError as err:
-        _fail(f"shapes: {err}")
-        return
     eligible = all(p.verdict == "eligible" for p in screening.patients)
     sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)
 
@@ -134,13 +146,12 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
                      terminology: tuple[Path, ...], store_target: Any) -> None:
     """``validate --trial``: one load and one derivation, every selected trial's checks evaluated on it."""
     from .engine.screen import screen_paths
-    from .engine.shapes import ShapesError
     from .model import load_model
     from .reports.next_step import annotate
     from .reports.render import render_trials_json, render_trials_text, render_trials_turtle
     from .trials import registry_trials, select
 
-    try:
+    with _bad_input_exits():
         if store_target is not None:
             raise UsageError("--trial does not add runs to a store yet; leave out --store/--endpoint")
         if fmt == "html":
@@ -151,17 +162,10 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
         computable = [t["trial"] for t in catalogue if t["computable"]]
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
                                  quiet=quiet, keep_records=fmt == "turtle", trials=computable)
-        if not screening.patients:  # as without --trial (issue 12, W1)
-            raise InputError(", ".join(str(p) for p in paths), "no patient could be screened")
+        _require_patients(screening, paths)
         annotate(screening, model)  # next steps, criterion by criterion (each trial's criteria are its own objects)
         render = {"json": render_trials_json, "text": render_trials_text, "turtle": render_trials_turtle}[fmt]
         write_output(render(screening, catalogue), output)
-    except (InputError, UsageError) as err:
-        _fail(str(err))
-        return
-    except ShapesError as err:
-        _fail(f"shapes: {err}")
-        return
     eligible = all(t.verdict == "eligible" for p in screening.patients for t in p.trials)
     sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)
 

@@ -80,6 +80,15 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
+def _refuse_lone_surrogate(text: str) -> None:
+    """Raise :class:`JsonHazard`, with line and column, when a string holds a lone surrogate."""
+    index = find_lone_surrogate(text)
+    if index is not None:
+        line, column = _line_col(text, index)
+        raise JsonHazard(f"a string holds the lone surrogate {text[index:index + 6]!s}, which is not "
+                         "a Unicode character", line, column)
+
+
 def parse_json(text: str) -> Any:
     """``json.loads`` keeping numbers exact (within bounds) and refusing lone surrogates.
 
@@ -91,11 +100,7 @@ def parse_json(text: str) -> Any:
         JsonHazard: a lone surrogate in a string.
         RecursionError: nested deeper than Python's parser goes.
     """
-    index = find_lone_surrogate(text)
-    if index is not None:
-        line, column = _line_col(text, index)
-        raise JsonHazard(f"a string holds the lone surrogate {text[index:index + 6]!s}, which is not "
-                         "a Unicode character", line, column)
+    _refuse_lone_surrogate(text)
     return json.loads(text, parse_float=bounded_number, parse_int=bounded_number, parse_constant=str)
 
 
@@ -114,9 +119,5 @@ def parse_json_index(text: str) -> Any:
         JsonHazard: a lone surrogate in a string.
         RecursionError: nested deeper than Python's parser goes.
     """
-    index = find_lone_surrogate(text)
-    if index is not None:
-        line, column = _line_col(text, index)
-        raise JsonHazard(f"a string holds the lone surrogate {text[index:index + 6]!s}, which is not "
-                         "a Unicode character", line, column)
+    _refuse_lone_surrogate(text)
     return json.loads(text, parse_int=_index_int, parse_constant=str)

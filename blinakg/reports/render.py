@@ -191,11 +191,15 @@ def render_trials_text(screening: Screening, catalogue: list[dict[str, Any]]) ->
         lines.append("")
         lines.append(f"Not computable (text only in the registry): {len(text_only)} trial(s)")
         lines.extend(f"  - {t['trial']}" + (f": {t['title']}" if t["title"] else "") for t in text_only)
-    if screening.warnings:
-        lines.append("")
-        lines.append("Warnings:")
-        lines.extend(f"  - {w}" for w in screening.warnings)
+    lines.extend(_warning_lines(screening))
     return "\n".join(lines) + "\n"
+
+
+def _warning_lines(screening: Screening) -> list[str]:
+    """The warnings section of a text report (none when there is no warning)."""
+    if not screening.warnings:
+        return []
+    return ["", "Warnings:", *(f"  - {w}" for w in screening.warnings)]
 
 
 def render_text(screening: Screening) -> str:
@@ -227,10 +231,7 @@ def render_text(screening: Screening) -> str:
         for step in steps:
             split = ", ".join(f"{status} {n}" for status, n in step.counts.items())
             lines.append(f"  {step.id:<5} {step.remaining:>6}   ({split})")
-    if screening.warnings:
-        lines.append("")
-        lines.append("Warnings:")
-        lines.extend(f"  - {w}" for w in screening.warnings)
+    lines.extend(_warning_lines(screening))
     return "\n".join(lines) + "\n"
 
 

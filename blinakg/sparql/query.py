@@ -268,20 +268,9 @@ def _outline(text: str) -> _Outline:
     previous_word = ""
     while i < n:
         ch = text[i]
-        if ch == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-            continue
-        if ch in "\"'":
-            quote = ch * 3 if text.startswith(ch * 3, i) else ch
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                j += 2 if text[j] == "\\" else 1
-            i = j + len(quote)
-            continue
-        if ch == "<":
-            match = _IRIREF.match(text, i)
-            i = match.end() if match else i + 1
+        skipped = _skip_opaque(text, i)
+        if skipped is not None:
+            i = skipped
             continue
         if ch == "{":
             if depth == 0:
@@ -325,25 +314,31 @@ def _outline(text: str) -> _Outline:
     return out
 
 
+def _skip_opaque(text: str, i: int) -> int | None:
+    """Where a comment, string or IRI starting at ``i`` ends; None when none starts there."""
+    ch, n = text[i], len(text)
+    if ch == "#":
+        end = text.find("\n", i)
+        return n if end < 0 else end + 1
+    if ch in "\"'":
+        quote = ch * 3 if text.startswith(ch * 3, i) else ch
+        j = i + len(quote)
+        while j < n and not text.startswith(quote, j):
+            j += 2 if text[j] == "\\" else 1
+        return j + len(quote)
+    if ch == "<":
+        match = _IRIREF.match(text, i)
+        return match.end() if match else i + 1
+    return None
+
+
 def _bare_words(text: str) -> Iterator[tuple[int, int, str]]:
     """The bare words of a query (start, end, upper-cased word), outside comments, strings and IRIs."""
     i, n = 0, len(text)
     while i < n:
-        ch = text[i]
-        if ch == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-            continue
-        if ch in "\"'":
-            quote = ch * 3 if text.startswith(ch * 3, i) else ch
-            j = i + len(quote)
-            while j < n and not text.startswith(quote, j):
-                j += 2 if text[j] == "\\" else 1
-            i = j + len(quote)
-            continue
-        if ch == "<":
-            match = _IRIREF.match(text, i)
-            i = match.end() if match else i + 1
+        skipped = _skip_opaque(text, i)
+        if skipped is not None:
+            i = skipped
             continue
         match = _WORD.match(text, i)
         if match:
