@@ -148,14 +148,12 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
     from .engine.screen import screen_paths
     from .model import load_model
     from .reports.next_step import annotate
-    from .reports.render import render_trials_json, render_trials_text, render_trials_turtle
+    from .reports.render import render_trials_html, render_trials_json, render_trials_text, render_trials_turtle
     from .trials import registry_trials, select
 
     with _bad_input_exits():
         if store_target is not None:
             raise UsageError("--trial does not add runs to a store yet; leave out --store/--endpoint")
-        if fmt == "html":
-            raise UsageError("--format html does not report several trials yet; use text, json or turtle with --trial")
         require_output_folder(output, paths)
         model = load_model(terminology, trials=True)
         catalogue = select(trial, model, registry_trials(None))
@@ -164,7 +162,8 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
                                  quiet=quiet, keep_records=fmt == "turtle", trials=computable)
         _require_patients(screening, paths)
         annotate(screening, model)  # next steps, criterion by criterion (each trial's criteria are its own objects)
-        render = {"json": render_trials_json, "text": render_trials_text, "turtle": render_trials_turtle}[fmt]
+        render = {"json": render_trials_json, "text": render_trials_text, "turtle": render_trials_turtle,
+                  "html": render_trials_html}[fmt]
         write_output(render(screening, catalogue), output)
     eligible = all(t.verdict == "eligible" for p in screening.patients for t in p.trials)
     sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)

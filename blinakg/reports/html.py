@@ -26,7 +26,7 @@ from typing import Any, Iterable, Sequence
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..engine.results import Screening
+from ..engine.results import CriterionResult, Screening
 from .attrition import STATUSES, AttritionStep, attrition
 
 TRIAL_ID = "NCT04604691"
@@ -98,7 +98,7 @@ def layout_chart(steps: Sequence[AttritionStep], total: int) -> Chart:
                  total=total, total_width=float(bar_width if total else 0), rows=rows, ticks=ticks)
 
 
-class _Strings:
+class Strings:
     """Interned strings: each distinct text once in the file, referred to by index."""
 
     def __init__(self) -> None:
@@ -115,11 +115,19 @@ class _Strings:
         return found
 
 
+def criterion_detail(c: CriterionResult, strings: Strings) -> list[Any]:
+    """``[explanation, evidence, next step]`` of one criterion, strings interned; the next step
+    is -1 when nothing in the data changes a fail or unknown, -2 on pass and review."""
+    return [strings(c.explanation),
+            [[strings(e.source), strings(e.value), strings(e.date)] for e in c.evidence],
+            strings(c.next_step) if c.status in ("fail", "unknown") else -2]
+
+
 def payload(screening: Screening) -> dict[str, Any]:
     """The patients as compact JSON: ``[id, verdict, earliest, statuses, details]`` per patient,
     where statuses is one letter per criterion and details ``[explanation, evidence, next step]``
     per criterion, every string an index into ``strings`` (-1 for none)."""
-    strings = _Strings()
+    strings = Strings()
     first = screening.patients[0].criteria if screening.patients else []
     criteria = [{"id": c.id, "kind": c.kind, "text": c.text} for c in sorted(first, key=lambda c: c.order)]
     order = [c["id"] for c in criteria]
@@ -132,10 +140,7 @@ def payload(screening: Screening) -> dict[str, Any]:
             VERDICT_CODE[patient.verdict],
             None if patient.earliest_eligible_date is None else patient.earliest_eligible_date.isoformat(),
             "".join(STATUS_CODE[c.status] for c in results),
-            [[strings(c.explanation),
-              [[strings(e.source), strings(e.value), strings(e.date)] for e in c.evidence],
-              strings(c.next_step) if c.status in ("fail", "unknown") else -2]
-             for c in results],
+            [criterion_detail(c, strings) for c in results],
         ])
     return {"as_of": screening.as_of.isoformat(), "criteria": criteria, "strings": strings.items,
             "patients": patients}
@@ -143,7 +148,12 @@ def payload(screening: Screening) -> dict[str, Any]:
 
 def encoded_payload(screening: Screening, compress: bool | None = None) -> tuple[str, str]:
     """(script type, script text): JSON safe inside ``<script>``, gzipped + base64 when large."""
-    text = json.dumps(payload(screening), ensure_ascii=False, separators=(",", ":"))
+    return encode_data(payload(screening), compress)
+
+
+def encode_data(data: Any, compress: bool | None = None) -> tuple[str, str]:
+    """Any report data as (script type, script text), as :func:`encoded_payload` does."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     if compress is None:
         compress = len(text.encode("utf-8")) > COMPRESS_ABOVE
     if compress:
@@ -153,7 +163,7 @@ def encoded_payload(screening: Screening, compress: bool | None = None) -> tuple
     return "application/json", text.replace("<", "\\u003c")
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
     env = Environment(loader=PackageLoader("blinakg.reports", "templates"),
                       autoescape=select_autoescape(["html", "j2"], default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
@@ -176,7 +186,7 @@ def render_html(screening: Screening, inputs: Iterable[Path | str] | None = None
     counts = {v: sum(p.verdict == v for p in screening.patients) for v in VERDICT_CODE}
     script_type, data = encoded_payload(screening, compress)
     stamp = (generated or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         trial=trial, as_of=screening.as_of.isoformat(),
         inputs=[str(p) for p in (screening.files if inputs is None else inputs)],

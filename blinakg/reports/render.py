@@ -318,5 +318,11 @@ def render_html(screening: Screening) -> str:
     return html(screening)
 
 
+def render_trials_html(screening: Screening, catalogue: list[dict[str, Any]]) -> str:
+    from .html_trials import render_trials_html as html  # Jinja2 is loaded only for this format
+
+    return html(screening, catalogue)
+
+
 RENDERERS: dict[str, Callable[[Screening], str]] = {
     "text": render_text, "json": render_json, "turtle": render_turtle, "html": render_html}

@@ -10,16 +10,7 @@
   var PAGE_SIZE = 50;
   var $ = function (id) { return document.getElementById(id); };
 
-  function load() {
-    var node = $('patients-data');
-    if (node.type === 'application/json') { return Promise.resolve(JSON.parse(node.textContent)); }
-    // Large cohorts: gzip + base64, inflated by the browser itself.
-    var binary = atob(node.textContent.trim());
-    var bytes = new Uint8Array(binary.length);
-    for (var i = 0; i < binary.length; i++) { bytes[i] = binary.charCodeAt(i); }
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Response(stream).text().then(JSON.parse);
-  }
+{% include "load-data.js" %}
 
   function start(data) {
     var S = data.strings, patients = data.patients, criteria = data.criteria;
@@ -108,29 +99,7 @@
       v.textContent = VERDICT[p[1]];
       v.className = 'verdict verdict-' + VERDICT[p[1]];
       $('detail-earliest').textContent = p[2] || 'none';
-      var template = $('criterion-template'), rows = document.createDocumentFragment();
-      criteria.forEach(function (criterion, c) {
-        var detail = p[4][c], status = STATUS[p[3][c]];
-        var tr = template.content.firstElementChild.cloneNode(true);
-        tr.className = 'row-' + status;
-        tr.querySelector('.cid').textContent = criterion.id + ' (' + criterion.kind + ')';
-        tr.querySelector('.ctext').textContent = criterion.text;
-        var badge = tr.querySelector('.status');
-        badge.textContent = status;
-        badge.className = 'status status-' + status;
-        tr.querySelector('.explanation').textContent = str(detail[0]) || '';
-        var list = tr.querySelector('.evidence');
-        detail[1].forEach(function (e) {
-          var li = document.createElement('li');
-          li.textContent = [str(e[0]), str(e[1]), str(e[2])].filter(function (x) { return x; }).join(' · ');
-          list.appendChild(li);
-        });
-        var next = tr.querySelector('.next-step');
-        if (detail[2] >= 0) { next.textContent = S[detail[2]]; }
-        else if (detail[2] === -1) { next.textContent = 'Nothing in the data changes it.'; next.classList.add('none'); }
-        rows.appendChild(tr);
-      });
-      $('detail-rows').replaceChildren(rows);
+      {% include "criterion-rows.js" %}
       if (location.hash !== '#patient=' + encodeURIComponent(p[0])) {
         history.replaceState(null, '', '#patient=' + encodeURIComponent(p[0]));
       }
