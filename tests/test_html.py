@@ -22,7 +22,7 @@ from blinakg.cli import main
 from blinakg.engine.results import Screening
 from blinakg.reports.html import encoded_payload, payload, render_html
 
-from .conftest import EXAMPLES
+from .conftest import AS_OF, EXAMPLES
 
 CHROMIUM = Path(os.environ.get("BLINAKG_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -205,3 +205,159 @@ def test_a_link_opens_one_patient(browser: Any, report: str, tmp_path: Path) -> 
     page.wait_for_selector("body[data-ready=true]")
     assert page.inner_text("#detail-id") == "pat-023"
     assert "Needs a pregnancy test dated 2025-02-22 or later." in page.inner_text("#detail-rows")
+
+
+# ---------------------------------------------------------------------------
+#  Several trials (validate --trial … --format html; issue 10)
+# ---------------------------------------------------------------------------
+
+TEXT_ONLY = {"trial": "NCT00382109", "title": "A registry trial <b>text only</b>", "computable": False}
+
+
+@pytest.fixture(scope="module")
+def trials_screening() -> tuple[Screening, list[dict[str, Any]]]:
+    """The examples against every computable trial, and one text-only registry trial, as `validate --trial all`."""
+    from blinakg.engine.screen import screen_paths
+    from blinakg.model import load_model
+    from blinakg.reports.next_step import annotate
+    from blinakg.trials import select
+
+    model = load_model(trials=True)
+    catalogue = select(("all",), model, [TEXT_ONLY])
+    computable = [t["trial"] for t in catalogue if t["computable"]]
+    screening = screen_paths([EXAMPLES], AS_OF, model=model, jobs=1, keep_records=False, trials=computable)
+    annotate(screening, model)
+    return screening, catalogue
+
+
+@pytest.fixture(scope="module")
+def trials_report(trials_screening: tuple[Screening, list[dict[str, Any]]]) -> str:
+    from blinakg.reports.html_trials import render_trials_html
+
+    return render_trials_html(*trials_screening, inputs=[EXAMPLES], engine="fast")
+
+
+def _data(html: str) -> Any:
+    found = re.search(r'<script id="patients-data" type="application/json">(.*?)</script>', html, re.S)
+    assert found is not None
+    return json.loads(found.group(1))
+
+
+def test_trials_page_is_self_contained(trials_report: str) -> None:
+    assert trials_report.startswith("<!DOCTYPE html>") and "default-src 'none'" in trials_report
+    assert not re.search(r"<(script|img|iframe)[^>]*\ssrc=", trials_report)
+    assert not re.search(r"<link\b", trials_report) and "url(" not in trials_report
+    page = re.sub(r'<script id="patients-data".*?</script>', "", trials_report, flags=re.S)
+    addresses = set(re.findall(r"https?://[^\s\"'<>)]+", page))
+    # Only links to the computable trials' registry pages, which nothing loads.
+    assert addresses == {f"https://clinicaltrials.gov/study/{t['trial']}" for t in _data(trials_report)["trials"]}
+
+
+def test_trials_page_carries_the_several_trials_json(trials_screening: tuple[Screening, list[dict[str, Any]]],
+                                                     trials_report: str) -> None:
+    """Every verdict, status, explanation, evidence and next step of `render_trials_json` is in the page."""
+    from blinakg.reports.render import trials_json
+
+    expected = json.loads(json.dumps(trials_json(*trials_screening)))
+    data = _data(trials_report)
+    strings = data["strings"]
+    text = lambda i: None if i < 0 else strings[i]  # noqa: E731
+    computable = [t for t in expected["trials"] if t["computable"]]
+    assert [t["trial"] for t in data["trials"]] == [t["trial"] for t in computable]
+    assert [t["title"] for t in data["trials"]] == [t["title"] for t in computable]
+    assert [p[0] for p in data["patients"]] == [p["id"] for p in expected["patients"]]
+    letters = {"pass": "P", "fail": "F", "unknown": "U", "review": "R"}
+    for patient, row in zip(expected["patients"], data["patients"]):
+        for result, cell, trial in zip(patient["trials"], row[1], data["trials"]):
+            assert cell[0] == {"eligible": "E", "ineligible": "I", "indeterminate": "D"}[result["verdict"]]
+            assert [c["id"] for c in trial["criteria"]] == [c["id"] for c in result["criteria"]]
+            assert [c["text"] for c in trial["criteria"]] == [c["text"] for c in result["criteria"]]
+            assert cell[1] == "".join(letters[c["status"]] for c in result["criteria"])
+            for criterion, (explanation, evidence, next_step) in zip(result["criteria"], cell[2]):
+                assert text(explanation) == criterion["explanation"]
+                assert [{k: v for k, v in zip(("source", "value", "date"), map(text, e)) if v is not None}
+                        for e in evidence] == criterion["evidence"]
+                assert (text(next_step) if next_step != -2 else None) == criterion["next_step"]
+    # What the page states beside the data: the trials, their counts, the text-only trial, the warning.
+    assert "NCT00382109" in trials_report and "A registry trial &lt;b&gt;text only&lt;/b&gt;" in trials_report
+    assert "Not computable (text only in the registry): 1 trial" in trials_report
+    assert "Observation/obs-9 is dated after 2025-03-01 and was ignored." in trials_report
+    row = re.search(r'<tr data-trial="NCT04604691">.*?</tr>', trials_report, re.S)
+    assert row is not None and re.findall(r"<td>(\d+)</td>", row.group(0)) == ["20", "1", "1", "1"]
+
+
+def test_trials_page_escapes_the_input(trials_screening: tuple[Screening, list[dict[str, Any]]]) -> None:
+    from blinakg.reports.html_trials import render_trials_html
+
+    screening, catalogue = trials_screening
+    hostile = "</script><script>alert(1)</script>"
+    patient = dataclasses.replace(screening.patients[0], id=hostile)
+    html = render_trials_html(dataclasses.replace(screening, patients=[patient]), catalogue)
+    assert hostile not in html and _data(html)["patients"][0][0] == hostile
+
+
+def test_validate_trial_writes_the_html_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BLINAKG_STORE", str(tmp_path / "no-store"))
+    out = tmp_path / "trials.html"
+    result = CliRunner().invoke(main, ["validate", str(EXAMPLES), "--as-of", "2025-03-01", "--format", "html",
+                                       "--trial", "NCT01700946", "--trial", "NCT04604691", "--jobs", "1",
+                                       "--output", str(out)])
+    assert result.exit_code == 1, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert [t["trial"] for t in _data(html)["trials"]] == ["NCT01700946", "NCT04604691"]
+    assert "pat-023-indeterminate.ndjson" in html and "attrition-chart" not in html
+
+
+def test_trials_page_in_chromium(browser: Any, trials_screening: tuple[Screening, list[dict[str, Any]]],
+                                 trials_report: str, tmp_path: Path) -> None:
+    from blinakg.reports.render import trials_json
+
+    path = tmp_path / "trials.html"
+    path.write_text(trials_report, encoding="utf-8")
+    page, errors = open_report(browser, path)
+    expected = trials_json(*trials_screening)
+    trials = [t["trial"] for t in expected["trials"] if t["computable"]]
+    assert page.locator("#matrix-table thead th.trial-col").all_inner_texts() == trials
+    assert page.inner_text("#match-count") == "3 of 3 patients"
+    for patient in expected["patients"]:  # every cell: the verdict and fail/unknown/review counts
+        row = page.locator("#matrix-rows tr", has=page.locator("th.pid", has_text=patient["id"]))
+        cells = row.locator("td.cell").all_inner_texts()
+        assert [" ".join(c.split()) for c in cells] == [
+            "{} {}/{}/{}".format(t["verdict"], *(sum(c["status"] == s for c in t["criteria"])
+                                                 for s in ("fail", "unknown", "review")))
+            for t in patient["trials"]]
+    pat017 = page.locator("#matrix-rows tr", has=page.locator("th.pid", has_text="pat-017"))
+    assert pat017.locator("td.cell").first.inner_text().split() == ["ineligible", "1/0/1"]  # I5 fails, E12 review
+
+    pat017.locator("td.cell").first.click()
+    assert page.locator("#detail-body").is_visible()
+    assert page.inner_text("#detail-id") == "pat-017" and page.inner_text("#detail-trial").startswith("NCT04604691")
+    assert page.locator("#detail-rows tr").count() == 20
+    failing = page.locator("#detail-rows tr.row-fail")
+    assert failing.count() == 1
+    assert "ANC 800/µL on 2025-02-24; needs ≥ 1,000/µL." in failing.inner_text()
+    assert "Observation/anc-pat-017" in failing.inner_text()
+    assert page.evaluate("location.hash") == "#patient=pat-017&trial=NCT04604691"
+
+    ids = lambda: page.locator("#matrix-rows th.pid").all_inner_texts()  # noqa: E731
+    page.select_option("#trial-filter", label="NCT04604691")
+    page.select_option("#verdict-filter", "I")
+    assert ids() == ["pat-017"]
+    page.select_option("#verdict-filter", "E")
+    assert ids() == ["https://example.org/hospital/pat-001"]
+    page.click("#clear-filters")
+    assert len(ids()) == 3
+    page.screenshot(path=str(tmp_path / "trials.png"), full_page=True)
+    assert errors == []
+
+
+def test_a_link_opens_one_patient_for_one_trial(browser: Any, trials_report: str, tmp_path: Path) -> None:
+    path = tmp_path / "trials.html"
+    path.write_text(trials_report, encoding="utf-8")
+    page = browser.new_context().new_page()
+    page.goto(path.as_uri() + "#patient=pat-023&trial=NCT01700946")
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.inner_text("#detail-id") == "pat-023"
+    assert page.inner_text("#detail-trial").startswith("NCT01700946")
+    assert page.locator("#detail-rows tr").count() == 14
+    assert page.inner_text("#detail-verdict") == "eligible"

@@ -131,6 +131,10 @@ def test_text_only_trials_of_the_registry_are_listed_not_computable(no_registry:
     assert [t["trial"] for t in report["patients"][0]["trials"]] == ["NCT04604691"]
 
 
-def test_html_is_refused_with_trial_for_now() -> None:
-    code, out, err = run("validate", str(EXAMPLES), "--trial", "all", "--format", "html")
-    assert code == 2 and out == "" and "html" in err
+def test_html_gives_the_patient_by_trial_page(tmp_path: Path) -> None:
+    """The page itself is tested in tests/test_html.py; here the command line."""
+    code, out, err = run("validate", str(EXAMPLES), "--as-of", "2025-03-01", "--trial", "all", "--format", "html",
+                         "--jobs", "1")
+    assert code == 1, err
+    assert out.startswith("<!DOCTYPE html>") and "Eligibility screening against 6 trials" in out
+    assert all(f'<tr data-trial="{t}">' in out for t in COMPUTABLE)
