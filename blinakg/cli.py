@@ -152,19 +152,21 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
     from .trials import registry_trials, select
 
     with _bad_input_exits():
-        if store_target is not None:
-            raise UsageError("--trial does not add runs to a store yet; leave out --store/--endpoint")
         require_output_folder(output, paths)
         model = load_model(terminology, trials=True)
         catalogue = select(trial, model, registry_trials(None))
         computable = [t["trial"] for t in catalogue if t["computable"]]
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
-                                 quiet=quiet, keep_records=fmt == "turtle", trials=computable)
+                                 quiet=quiet, keep_records=fmt == "turtle" or store_target is not None,
+                                 keep_data=store_target is not None, trials=computable)
         _require_patients(screening, paths)
         annotate(screening, model)  # next steps, criterion by criterion (each trial's criteria are its own objects)
         render = {"json": render_trials_json, "text": render_trials_text, "turtle": render_trials_turtle,
                   "html": render_trials_html}[fmt]
-        write_output(render(screening, catalogue), output)
+        text = render(screening, catalogue)
+        if store_target is not None:
+            add_to_store(store_target, screening, model, [Path(f) for f in screening.files], catalogue, terminology)
+        write_output(text, output)
     eligible = all(t.verdict == "eligible" for p in screening.patients for t in p.trials)
     sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)
 

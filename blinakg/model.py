@@ -77,9 +77,17 @@ def load_shapes() -> Graph:
 def generated_shapes(model: Graph) -> Graph:
     """The components of ``shapes/components.ttl`` plus the node shapes generated
     from every check of every trial in ``model`` (``generate-shapes``)."""
+    graph = parse_rdf_file(SHAPES_DIR / "components.ttl")
+    graph += generated_node_shapes(model)
+    return graph
+
+
+def generated_node_shapes(model: Graph) -> Graph:
+    """The node shapes ``generate-shapes`` makes from every check of every trial in ``model``
+    (no blank node: ``bksh:<NCT>/<check>-<status>``), without the components."""
     from .sparql import catalogue
 
-    graph = parse_rdf_file(SHAPES_DIR / "components.ttl")
+    graph = Graph()
     for triple in model.query(catalogue.get("generate-shapes").text):
         graph.add(triple)  # type: ignore[arg-type]
     return graph

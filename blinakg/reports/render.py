@@ -112,13 +112,15 @@ def trials_graph(screening: Screening, catalogue: list[dict[str, Any]]) -> Graph
     report, and per patient and trial a ``bk:PatientResult`` (``bk:trial``, verdict)
     with one ``bk:CriterionResult`` per criterion of that trial. The trials' NCT IDs
     and the criteria's IDs are repeated, so the catalogue queries run on the report
-    alone (``blinakg query trial-matches --data report.ttl``)."""
+    alone (``blinakg query trial-matches --data report.ttl``). The run is
+    :func:`trials_run_iri`; a criterion result has its ``bk:nextStep`` as in the
+    single-trial report."""
     graph = Graph()
     for prefix, namespace in (("bk", BK), ("run", RUN), ("sh", SH), ("prov", PROV), ("dct", DCTERMS)):
         graph.bind(prefix, str(namespace))
-    report = report_graph(screening)
+    run = trials_run_iri(screening)
+    report = report_graph(screening, run)
     graph += report
-    run = run_iri(screening)
     graph.add((run, RDF.type, BK.Screening))
     graph.add((run, BK.asOf, Literal(screening.as_of.isoformat(), datatype=XSD.date)))
     for node in report.subjects(RDF.type, SH.ValidationReport):
@@ -150,11 +152,22 @@ def trials_graph(screening: Screening, catalogue: list[dict[str, Any]]) -> Graph
                 graph.add((trial_iri[result.trial], BK.criterion, c.iri))
                 graph.add((item, BK.statusOf, STATUS_IRI[c.status]))
                 graph.add((item, BK.explanation, Literal(c.explanation)))
+                if c.next_step is not None:
+                    graph.add((item, BK.nextStep, Literal(c.next_step)))
                 for e in c.evidence:
                     if e.record is not None:
                         graph.add((item, BK.evidence, e.record))
     graph += screening.records
     return graph
+
+
+def trials_run_iri(screening: Screening) -> URIRef:
+    """A run against several trials: its date and a digest of the patients and of the trials
+    screened (in any order), so that it never takes the IRI of the single-trial run of the same
+    patients, nor of a run of the same patients against other trials."""
+    key = "\n".join(sorted(str(p.iri) for p in screening.patients))
+    key += "\ntrials: " + " ".join(sorted(screening.trials))
+    return RUN[f"{screening.as_of.isoformat()}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"]
 
 
 def render_trials_turtle(screening: Screening, catalogue: list[dict[str, Any]]) -> str:
@@ -241,12 +254,12 @@ def run_iri(screening: Screening) -> URIRef:
     return RUN[f"{screening.as_of.isoformat()}-{digest}"]
 
 
-def report_graph(screening: Screening) -> Graph:
+def report_graph(screening: Screening, run: URIRef | None = None) -> Graph:
     """The W3C SHACL validation report (SHACL 1.0, 3.6): ``sh:conforms`` and one
     ``sh:result`` per reported validator row, ``sh:value`` the record it rests on
-    (the focus node when there is none)."""
+    (the focus node when there is none); ``<run>/report``, by default of the single-trial run."""
     graph = Graph()
-    report = URIRef(f"{run_iri(screening)}/report")
+    report = URIRef(f"{run or run_iri(screening)}/report")
     graph.add((report, RDF.type, SH.ValidationReport))
     graph.add((report, SH.conforms, Literal(screening.conforms)))
     for row in screening.report_rows:

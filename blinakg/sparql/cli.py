@@ -108,16 +108,24 @@ def store_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return decorated
 
 
-def add_to_store(target: StoreTarget, screening: Any, model: Any, files: list[Path]) -> None:
+def add_to_store(target: StoreTarget, screening: Any, model: Any, files: list[Path],
+                 catalogue: list[dict[str, Any]] | None = None, terminology: tuple[Path, ...] = ()) -> None:
     """Add a screening run to the store (for ``validate``); tell the user on standard error.
+
+    Args:
+        catalogue: for a run against several trials (``--trial``), the trials listed; ``terminology``
+            the site files its model was loaded with.
 
     Raises:
         InputError: the run is already stored (without ``--replace``) or the store cannot be written.
         UsageError: an endpoint without a Graph Store Protocol URL.
     """
-    from .store import record_run
+    from .store import record_run, store_run, trials_run_graphs
 
-    run = record_run(target, screening, model, files)
+    if catalogue is None:
+        run = record_run(target, screening, model, files)
+    else:
+        run = store_run(target, trials_run_graphs(screening, catalogue, model, terminology, files))
     click.echo(f"blinakg: added screening run <{run}> to {target.describe()}", err=True)
 
 

@@ -49,7 +49,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence
 
@@ -65,6 +65,8 @@ from .query import ASK, CONSTRUCT, DESCRIBE, SELECT, QueryResult, check_is_query
 GRAPH_BASE = "https://w3id.org/blinakg/graph/"
 MODEL_GRAPH = URIRef(GRAPH_BASE + "model")
 SHAPES_GRAPH = URIRef(GRAPH_BASE + "shapes")
+TRIALS_GRAPH = URIRef(GRAPH_BASE + "trials")  # the other computable trials (runs against several trials)
+TRIAL_SHAPES_GRAPH = URIRef(GRAPH_BASE + "trials/shapes")  # the shapes generated from every trial's checks
 SOFTWARE = URIRef(f"https://w3id.org/blinakg/software/blinakg/{__version__}")
 DEFAULT_STORE = Path(".blinakg") / "store"
 STORE_ENV = "BLINAKG_STORE"
@@ -102,13 +104,20 @@ def data_graph_iri(run: URIRef) -> URIRef:
 
 @dataclass
 class RunGraphs:
-    """One screening run, ready to store: its IRI, results and data."""
+    """One screening run, ready to store: its IRI, results and data, the model and shapes it
+    used, and other shared graphs written with it (a run against several trials: the other
+    trials' definitions and the shapes generated from them)."""
 
     run: URIRef
     results: Graph
     data: Graph
     model: Graph
     shapes: Graph
+    shared: list[tuple[URIRef, Graph]] = field(default_factory=list)
+
+    def shared_graphs(self) -> list[tuple[URIRef, Graph]]:
+        """The graphs a run shares with the other runs: the model, the shapes and any others."""
+        return [(MODEL_GRAPH, self.model), (SHAPES_GRAPH, self.shapes), *self.shared]
 
 
 def run_graphs(screening: Any, model: Graph, files: Sequence[Path | str] = (),
@@ -125,7 +134,48 @@ def run_graphs(screening: Any, model: Graph, files: Sequence[Path | str] = (),
     from ..reports.render import run_iri, to_graph
 
     run = run_iri(screening)
-    results = to_graph(screening)
+    results, data = _with_provenance(run, to_graph(screening), screening, files, created)
+    return RunGraphs(run=run, results=results, data=data, model=model, shapes=load_shapes())
+
+
+def trials_run_graphs(screening: Any, catalogue: list[dict[str, Any]], model: Graph,
+                      terminology: tuple[Path, ...] = (), files: Sequence[Path | str] = (),
+                      created: dt.datetime | None = None) -> RunGraphs:
+    """The graphs a run against several trials (``validate --trial … --store``) is stored as.
+
+    The results are the several-trials Turtle report
+    (:func:`blinakg.reports.render.trials_graph`: per patient and trial a
+    ``bk:PatientResult`` with ``bk:trial``, its criterion results on that trial's
+    criterion IRIs), with the provenance of :func:`run_graphs`. The model graph
+    is NCT04604691's model with ``terminology``, as a single-trial run stores it,
+    so runs of either kind share it; the other trials' definitions go to
+    ``TRIALS_GRAPH`` and the node shapes generated from every trial's checks
+    (those the run's validation report names) to ``TRIAL_SHAPES_GRAPH``.
+
+    Args:
+        screening: a screening against several trials (``screen_paths(trials=…)``), annotated.
+        catalogue: the trials listed (:func:`blinakg.trials.select`).
+        model: the model the run used (``load_model(terminology, trials=True)``).
+        terminology: the site terminology files it was loaded with.
+        files: the input files read.
+        created: when the run is added (default: now, UTC).
+    """
+    from ..model import generated_node_shapes, load_model, load_shapes
+    from ..reports.render import trials_graph, trials_run_iri
+
+    run = trials_run_iri(screening)
+    results, data = _with_provenance(run, trials_graph(screening, catalogue), screening, files, created)
+    base = load_model(terminology)
+    trials = Graph()
+    trials += model
+    trials -= base
+    return RunGraphs(run=run, results=results, data=data, model=base, shapes=load_shapes(),
+                     shared=[(TRIALS_GRAPH, trials), (TRIAL_SHAPES_GRAPH, generated_node_shapes(model))])
+
+
+def _with_provenance(run: URIRef, results: Graph, screening: Any, files: Sequence[Path | str],
+                     created: dt.datetime | None) -> tuple[Graph, Graph]:
+    """(results with the run's provenance, data): the input triples the report repeats leave the results."""
     stamp = (created or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
     created_at = stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     results.add((run, DCTERMS.created, Literal(created_at, datatype=XSD.dateTime)))
@@ -142,7 +192,7 @@ def run_graphs(screening: Any, model: Graph, files: Sequence[Path | str] = (),
     # cited records' source and subject); in a store they stay in the data graph
     # only, so the union default graph does not match them twice.
     results -= data
-    return RunGraphs(run=run, results=results, data=data, model=model, shapes=load_shapes())
+    return results, data
 
 
 # ---------------------------------------------------------------------------
@@ -156,7 +206,8 @@ from_oxigraph = to_rdflib
 
 
 def run_update(graphs: RunGraphs) -> str:
-    """One SPARQL update that replaces the run's graphs, the model and the shapes, and adds their quads.
+    """One SPARQL update that replaces the run's graphs and the shared ones (the model, the shapes,
+    any other), and adds their quads.
 
     Blank node labels are kept, so a blank node shared by the results and the
     data stays one node (one ``INSERT DATA`` is one scope for labels). The
@@ -165,8 +216,8 @@ def run_update(graphs: RunGraphs) -> str:
     """
     import pyoxigraph as ox
 
-    targets = [(graphs.data, data_graph_iri(graphs.run)), (graphs.model, MODEL_GRAPH),
-               (graphs.shapes, SHAPES_GRAPH), (graphs.results, graphs.run)]
+    targets = [(graphs.data, data_graph_iri(graphs.run)),
+               *((graph, name) for name, graph in graphs.shared_graphs()), (graphs.results, graphs.run)]
     parts = [f"DROP SILENT GRAPH <{name}> ;" for _, name in targets]
     parts.append("INSERT DATA {")
     for graph, name in targets:
@@ -346,8 +397,9 @@ class EmbeddedStore:
         removed before their replacement is in." So every write is one
         Oxigraph transaction:
 
-        * a new run whose model and shapes are those already stored (the usual
-          case) only adds new graphs: one ``Store.extend``;
+        * a new run whose model and shapes (and, against several trials, the
+          trials and their shapes) are those already stored (the usual case)
+          only adds new graphs: one ``Store.extend``;
         * otherwise (a first run, a changed model or terminology, ``replace``)
           the graphs replaced and the quads added are one SPARQL update: the
           old model and shapes stay until the new ones are in. It costs more
@@ -364,7 +416,7 @@ class EmbeddedStore:
         data_name = data_graph_iri(graphs.run)
         try:
             if (not exists and not self.store.contains_named_graph(ox.NamedNode(str(data_name)))
-                    and self._holds(MODEL_GRAPH, graphs.model) and self._holds(SHAPES_GRAPH, graphs.shapes)):
+                    and all(self._holds(name, graph) for name, graph in graphs.shared_graphs())):
                 self.store.extend(
                     ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(name)))
                     for graph, name in ((graphs.data, data_name), (graphs.results, graphs.run))
@@ -496,8 +548,8 @@ class RemoteStore:
             raise InputError(self.endpoint, _exists_message(graphs.run))
         self.put_graph(graphs.run, graphs.results)
         self.put_graph(data_graph_iri(graphs.run), graphs.data)
-        self.put_graph(MODEL_GRAPH, graphs.model)
-        self.put_graph(SHAPES_GRAPH, graphs.shapes)
+        for name, graph in graphs.shared_graphs():
+            self.put_graph(name, graph)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -620,7 +672,15 @@ def record_run(target: StoreTarget, screening: Any, model: Graph, files: Sequenc
         InputError: the run is already there (without ``replace``), or the store
             cannot be opened or written.
     """
-    graphs = run_graphs(screening, model, files)
+    return store_run(target, run_graphs(screening, model, files))
+
+
+def store_run(target: StoreTarget, graphs: RunGraphs) -> URIRef:
+    """Add a run's graphs (:func:`run_graphs`, :func:`trials_run_graphs`) to a store; its IRI.
+
+    Raises:
+        InputError: as :func:`record_run`.
+    """
     store = target.open(writable=True)
     try:
         store.add_run(graphs, replace=target.replace)
@@ -631,6 +691,7 @@ def record_run(target: StoreTarget, screening: Any, model: Graph, files: Sequenc
 
 __all__ = [
     "MODEL_GRAPH", "SHAPES_GRAPH", "DEFAULT_STORE", "STORE_ENV", "default_store_path", "data_graph_iri",
-    "RunGraphs", "run_graphs", "EmbeddedStore", "RemoteStore", "MemoryStore", "StoreTarget", "record_run",
+    "RunGraphs", "run_graphs", "trials_run_graphs", "store_run", "TRIALS_GRAPH", "TRIAL_SHAPES_GRAPH",
+    "EmbeddedStore", "RemoteStore", "MemoryStore", "StoreTarget", "record_run",
     "to_oxigraph", "from_oxigraph", "oxigraph_result", "rdflib_result", "parse_json_results", "parse_results",
 ]
