@@ -231,7 +231,7 @@ def test_formats_table_csv_tsv_json(report_files: tuple[Path, Path]) -> None:
     code, out, err = cli_query("failing-patients", report_files, "--param", "criterion=I5", fmt="json")
     assert code == 0, err
     document = json.loads(out)
-    assert document["head"]["vars"] == ["run", "asOf", "criterion", "patient", "explanation",
+    assert document["head"]["vars"] == ["run", "asOf", "trial", "criterion", "patient", "explanation",
                                         "source", "value", "date"]
     [row] = document["results"]["bindings"]
     assert row["patient"] == {"type": "literal", "value": "pat-017"}
@@ -245,17 +245,17 @@ def test_formats_table_csv_tsv_json(report_files: tuple[Path, Path]) -> None:
     raw = csv_file.read_bytes().decode("utf-8")
     rows = list(csv.reader(io.StringIO(raw, newline="")))
     assert code == 0 and raw.endswith("\r\n")  # RFC 4180, as the SPARQL CSV format says
-    assert rows[0][:4] == ["run", "asOf", "criterion", "patient"] and rows[1][3] == "pat-017"
+    assert rows[0][:5] == ["run", "asOf", "trial", "criterion", "patient"] and rows[1][4] == "pat-017"
 
     code, out, _ = cli_query("failing-patients", report_files, "--param", "criterion=I5", fmt="tsv")
     lines = out.splitlines()
-    assert lines[0].split("\t")[:3] == ["?run", "?asOf", "?criterion"]
-    assert lines[1].split("\t")[3] == '"pat-017"'
+    assert lines[0].split("\t")[:4] == ["?run", "?asOf", "?trial", "?criterion"]
+    assert lines[1].split("\t")[4] == '"pat-017"'
     assert '"2025-02-24"^^<http://www.w3.org/2001/XMLSchema#date>' in lines[1]
 
     code, out, _ = cli_query("criterion-tallies", report_files, fmt="table")
     lines = out.splitlines()
-    assert lines[0].split() == ["run", "asOf", "criterion", "kind", "pass", "fail", "unknown", "review",
+    assert lines[0].split() == ["run", "asOf", "trial", "criterion", "kind", "pass", "fail", "unknown", "review",
                                 "patients"]
     i5 = next(line.split() for line in lines if " I5 " in line)
     assert i5[-5:] == ["2", "1", "0", "0", "3"] and i5[0].startswith("run:")
@@ -283,14 +283,15 @@ def test_catalogue_answers_over_the_examples(report_files: tuple[Path, Path], ex
     code, out, err = cli_query("patient-statuses", report_files, "--param", "patient=pat-017")
     assert code == 0, err
     rows = parse_json_results(json.loads(out)).rows
-    statuses = {(str(r[4]), str(r[6])) for r in rows}
+    statuses = {(str(r[5]), str(r[7])) for r in rows}
     assert len(statuses) == 20 and ("I5", "fail") in statuses and ("E12", "review") in statuses
-    assert {str(r[2]) for r in rows} == {"pat-017"} and {str(r[3]) for r in rows} == {"ineligible"}
+    assert {str(r[2]) for r in rows} == {"pat-017"} and {str(r[4]) for r in rows} == {"ineligible"}
+    assert {str(r[3]) for r in rows} == {"NCT04604691"}  # a single-trial run: its one trial
 
     code, out, _ = cli_query("patient-statuses", report_files, "--param",
                              "patient=https://example.org/hospital/pat-001", "--param", "criterion=I6")
     rows = parse_json_results(json.loads(out)).rows
-    assert {str(r[8]) for r in rows} == {"Observation/ap-001", "Observation/alt-001", "Observation/ast-001",
+    assert {str(r[9]) for r in rows} == {"Observation/ap-001", "Observation/alt-001", "Observation/ast-001",
                                          "Observation/bili-001", "Observation/crea-001", "Observation/height-001"}
 
     code, out, _ = cli_query("criterion-data-elements", report_files, "--param", "criterion=I5")
@@ -313,7 +314,7 @@ def test_catalogue_answers_over_the_examples(report_files: tuple[Path, Path], ex
 
     code, out, _ = cli_query("criterion-tallies", report_files, "--param", f"run={run_iri(example_screening)}")
     rows = parse_json_results(json.loads(out)).rows
-    assert len(rows) == 20 and all(int(r[8]) == 3 for r in rows)  # type: ignore[arg-type]
+    assert len(rows) == 20 and all(int(r[9]) == 3 for r in rows)  # type: ignore[arg-type]
 
 
 def test_eligible_by_date_and_cohort_attrition_over_the_examples(report_files: tuple[Path, Path]) -> None:
@@ -327,11 +328,11 @@ def test_eligible_by_date_and_cohort_attrition_over_the_examples(report_files: t
 
     code, out, _ = cli_query("cohort-attrition", report_files)
     rows = parse_json_results(json.loads(out)).rows
-    assert [str(r[3]) for r in rows][:3] == ["I1", "I2", "I3"] and len(rows) == 20
-    remaining = {str(r[3]): int(str(r[5])) for r in rows}
+    assert [str(r[4]) for r in rows][:3] == ["I1", "I2", "I3"] and len(rows) == 20
+    remaining = {str(r[4]): int(str(r[6])) for r in rows}
     assert remaining["I4"] == 3 and remaining["I5"] == 2 and remaining["E12"] == 2  # pat-017 fails I5
-    i5 = next(r for r in rows if str(r[3]) == "I5")
-    assert [int(str(x)) for x in i5[6:11]] == [2, 1, 0, 0, 3]
+    i5 = next(r for r in rows if str(r[4]) == "I5")
+    assert [int(str(x)) for x in i5[7:12]] == [2, 1, 0, 0, 3]
 
 
 def test_eligible_by_date_finds_a_patient_waiting_for_a_washout(tmp_path: Path) -> None:

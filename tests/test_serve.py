@@ -146,7 +146,7 @@ def test_httpx_results_in_every_format(server: str, store_path: Path, example_sc
     assert response.headers["content-type"].startswith("application/sparql-results+json")
     answer = parse_json_results(response.json())
     assert q.normal_rows(answer) == q.normal_rows(embedded_answer(store_path, "failing-patients", "criterion=I5"))
-    assert [str(r[3]) for r in answer.rows] == ["pat-017"]
+    assert [str(r[4]) for r in answer.rows] == ["pat-017"]
 
     response = post(server, text, "application/sparql-results+xml")
     assert response.headers["content-type"].startswith("application/sparql-results+xml")
@@ -206,7 +206,7 @@ def test_blinakg_query_against_the_endpoint(server: str, store_path: Path) -> No
     assert result.exit_code == 0, result.stderr
     answer = parse_json_results(json.loads(result.stdout))
     assert q.normal_rows(answer) == q.normal_rows(embedded_answer(store_path, "patient-statuses", "patient=pat-023"))
-    assert {str(r[6]) for r in answer.rows} >= {"unknown", "review", "pass"}
+    assert {str(r[7]) for r in answer.rows} >= {"unknown", "review", "pass"}
 
 
 # ---------------------------------------------------------------------------

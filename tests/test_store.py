@@ -97,7 +97,7 @@ def test_adding_a_run_twice_is_refused_unless_replace(store_path: Path, example_
     store = EmbeddedStore(store_path)
     try:
         runs = store.query(q.resolve("screening-runs").text)
-        assert [(str(r[1]), int(str(r[4]))) for r in runs.rows] == [("2025-03-01", 1), ("2025-03-08", 0)]
+        assert [(str(r[1]), int(str(r[5]))) for r in runs.rows] == [("2025-03-01", 1), ("2025-03-08", 0)]
         sources = store.query("SELECT ?s WHERE { ?run <http://purl.org/dc/terms/source> ?s }")
         assert [str(r[0]) for r in sources.rows] == ["again.ttl"]  # replaced, not merged
         count = store.query(BK + "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { GRAPH ?run { ?r a bk:CriterionResult } }")
@@ -122,7 +122,7 @@ def test_validate_store_adds_a_run_and_refuses_to_overwrite_it(tmp_path: Path) -
 
     code, out, err = run("query", "patient-verdicts", "--store", str(store), "--format", "csv")
     assert code == 0, err
-    assert out.splitlines()[1].endswith(",https://example.org/hospital/pat-001,eligible,0,0,1")
+    assert out.splitlines()[1].endswith(",https://example.org/hospital/pat-001,NCT04604691,eligible,0,0,1")
 
 
 def test_default_store_location_and_environment(store_path: Path, tmp_path: Path,
@@ -272,8 +272,8 @@ def test_attrition_and_eligible_by_date_over_stored_runs(store_path: Path, examp
     try:
         rows = store.query(q.resolve("cohort-attrition").text).rows
         assert len(rows) == 40 and {str(r[1]) for r in rows} == {"2025-03-01", "2025-03-08"}
-        assert all(int(str(r[10])) == 3 for r in rows)
-        i5 = [int(str(r[5])) for r in rows if str(r[3]) == "I5"]
+        assert all(int(str(r[11])) == 3 for r in rows)
+        i5 = [int(str(r[6])) for r in rows if str(r[4]) == "I5"]
         assert i5 == [2, 2]
         eligible = store.query(q.bind_parameters(q.resolve("eligible-by-date").text,
                                                  q.parse_params(["date=2025-03-01"]))).rows

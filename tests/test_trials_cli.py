@@ -95,7 +95,7 @@ def test_an_unknown_trial_is_a_usage_error() -> None:
     assert "NCT99999999" in err and "Traceback" not in err
 
 
-def test_turtle_gives_a_verdict_per_trial_and_store_is_refused() -> None:
+def test_turtle_gives_a_verdict_per_trial_on_a_run_of_its_own() -> None:
     from rdflib import Graph
     from rdflib.namespace import RDF
 
@@ -109,8 +109,14 @@ def test_turtle_gives_a_verdict_per_trial_and_store_is_refused() -> None:
     assert len(results) == 3 * len(COMPUTABLE)
     assert all(graph.value(r, BK.trial) is not None and graph.value(r, BK.verdict) is not None for r in results)
     assert len(set(graph.subjects(RDF.type, BK.CriterionResult))) == 3 * (20 + 35 + 35 + 14 + 28 + 16)
-    code, _, err = run("validate", str(EXAMPLES), "--trial", "all", "--store")
-    assert code == 2 and "store" in err
+    # Its own run, not the single-trial run of the same patients (tests/test_trials_store.py stores both).
+    code, single, err = run("validate", str(EXAMPLES), "--as-of", "2025-03-01", "--format", "turtle", "--jobs", "1")
+    assert code == 1, err
+    alone = set(Graph().parse(data=single, format="turtle").subjects(RDF.type, BK.Screening))
+    runs = set(graph.subjects(RDF.type, BK.Screening))
+    assert len(runs) == 1 and len(alone) == 1 and runs != alone
+    steps = [str(o) for o in graph.objects(None, BK.nextStep)]
+    assert "ANC 800/µL on 2025-02-24; needs ≥ 1,000/µL." in steps  # as in the single-trial Turtle
 
 
 def test_text_only_trials_of_the_registry_are_listed_not_computable(no_registry: Path) -> None:
