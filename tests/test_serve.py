@@ -152,18 +152,18 @@ def test_httpx_results_in_every_format(server: str, store_path: Path, example_sc
     assert response.headers["content-type"].startswith("application/sparql-results+xml")
     ns = {"s": "http://www.w3.org/2005/sparql-results#"}
     root = ET.fromstring(response.content)
-    assert [v.get("name") for v in root.findall("s:head/s:variable", ns)][:4] == [
-        "run", "asOf", "criterion", "patient"]
+    assert [v.get("name") for v in root.findall("s:head/s:variable", ns)][:5] == [
+        "run", "asOf", "trial", "criterion", "patient"]
     assert root.find("s:results/s:result/s:binding[@name='patient']/s:literal", ns).text == "pat-017"  # type: ignore[union-attr]
 
     response = post(server, text, "text/csv")
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.text, newline="")))
-    assert rows[0][3] == "patient" and rows[1][3] == "pat-017" and rows[1][0] == str(run_iri(example_screening))
+    assert rows[0][4] == "patient" and rows[1][4] == "pat-017" and rows[1][0] == str(run_iri(example_screening))
 
     response = post(server, text, "text/tab-separated-values")
     lines = response.text.splitlines()
-    assert lines[0].split("\t")[3] == "?patient" and lines[1].split("\t")[3] == '"pat-017"'
+    assert lines[0].split("\t")[4] == "?patient" and lines[1].split("\t")[4] == '"pat-017"'
 
     response = httpx.get(server, params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/sparql-results+xml"})
     assert "<boolean>true</boolean>" in response.text

@@ -6,6 +6,9 @@ Layout (the same in every kind of store)::
     <https://w3id.org/blinakg/graph/model>    the ontology (trial, criteria, terminology)
                                               as used by the latest run added
     <https://w3id.org/blinakg/graph/shapes>   the SHACL shapes
+    <https://w3id.org/blinakg/graph/trials>   the other computable trials (ontology/trials/),
+                                              as used by the latest run against several trials
+    <…/graph/trials/shapes>                   the node shapes generated from every trial's checks
     <run>                                     one screening run's results: the W3C
                                               validation report and the per-criterion
                                               results (blinakg.report.to_graph, less
@@ -14,7 +17,8 @@ Layout (the same in every kind of store)::
     <run>/data                                the patient data that run screened
 
 ``<run>`` is ``https://w3id.org/blinakg/run/<D>-<digest of the patient IRIs>``
-(:func:`blinakg.report.run_iri`), so runs are kept apart by date and input;
+(:func:`blinakg.report.run_iri`; against several trials the digest covers the
+trials too, :func:`blinakg.reports.render.trials_run_iri`), so runs are kept apart by date and input;
 adding a run whose graph already exists is refused unless ``replace`` is
 asked for. Queries see the union of all graphs as their default graph, and
 ``GRAPH <run> { … }`` picks one run.
