@@ -308,12 +308,14 @@ def test_validate_trial_writes_the_html_report(tmp_path: Path, monkeypatch: pyte
     assert "pat-023-indeterminate.ndjson" in html and "attrition-chart" not in html
 
 
+@pytest.mark.parametrize("compress", [False, True], ids=["json", "gzip"])
 def test_trials_page_in_chromium(browser: Any, trials_screening: tuple[Screening, list[dict[str, Any]]],
-                                 trials_report: str, tmp_path: Path) -> None:
+                                 tmp_path: Path, compress: bool) -> None:
+    from blinakg.reports.html_trials import render_trials_html
     from blinakg.reports.render import trials_json
 
     path = tmp_path / "trials.html"
-    path.write_text(trials_report, encoding="utf-8")
+    path.write_text(render_trials_html(*trials_screening, inputs=[EXAMPLES], compress=compress), encoding="utf-8")
     page, errors = open_report(browser, path)
     expected = trials_json(*trials_screening)
     trials = [t["trial"] for t in expected["trials"] if t["computable"]]

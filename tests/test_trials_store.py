@@ -158,3 +158,12 @@ def test_validate_trial_adds_a_run_to_an_external_endpoint(
                          ("trial-alternatives", ("patient=pat-017", "ineligibleFor=NCT04604691"))]:
         args = [f"--param={p}" for p in params]
         assert rows(name, "--endpoint", endpoint, *args) == rows(name, "--store", str(embedded), *args), name
+
+
+def test_a_store_that_cannot_be_written_writes_nothing(tmp_path: Path) -> None:
+    """Bad input: one message naming the store, exit 2, no report written."""
+    not_a_store, out = tmp_path / "file.txt", tmp_path / "trials.html"
+    not_a_store.write_text("not a store", encoding="utf-8")
+    code, stdout, err = validate("--trial", "all", "--format", "html", "--output", str(out), f"--store={not_a_store}")
+    assert code == 2 and stdout == "" and str(not_a_store) in err and "Traceback" not in err
+    assert not out.exists()
