@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from ..errors import InputError, NotFhirError
@@ -94,8 +94,35 @@ class Cohort:
             yield ChunkInput(index, len(keys[start:start + size]), dict(lines), "".join(texts))
 
 
+_IRI_TEXT: dict[str, str] = {}  # IRI -> its N-Triples form, checked once by rdflib
+
+
+def _nt(term: Any) -> str:
+    """A term in N-Triples (W3C RDF 1.1 N-Triples, 2.4-2.6): what ``term.n3()`` gives,
+    without its per-call checks (a lift writes about 200 triples a patient), and with
+    literals always on one line (``n3()`` writes a string holding a line break in
+    Turtle's long form, which N-Triples does not have)."""
+    kind = type(term)
+    if kind is URIRef or (kind is not Literal and kind is not BNode and isinstance(term, URIRef)):
+        key = str.__str__(term)  # a plain str: rdflib terms hash (slowly) by type and text
+        found = _IRI_TEXT.get(key)
+        if found is None:
+            found = term.n3()  # raises on an IRI N-Triples cannot hold
+            if len(_IRI_TEXT) < 1_000_000:
+                _IRI_TEXT[key] = found
+        return found
+    if kind is Literal or isinstance(term, Literal):
+        text = '"' + str.__str__(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+        if term.language:
+            return f"{text}@{term.language}"
+        return f"{text}^^<{term.datatype}>" if term.datatype is not None else text
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
 def nt_line(triple: Triple) -> str:
-    return f"{triple[0].n3()} {triple[1].n3()} {triple[2].n3()} .\n"
+    return f"{_nt(triple[0])} {_nt(triple[1])} {_nt(triple[2])} .\n"
 
 
 def partition(triples: list[Triple], cohort: Cohort) -> None:
