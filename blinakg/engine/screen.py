@@ -273,11 +273,12 @@ def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, 
     """
     model = model if model is not None else load_model(trials=trials is not None)
     relevance = Relevance(model)
-    cohort: Cohort = read_cohort(list(paths), model, relevance)
+    jobs = jobs or default_jobs()
+    cohort: Cohort = read_cohort(list(paths), model, relevance, jobs=jobs)
     settings = _settings_for(model, as_of, engine, cohort.files, keep_records, keep_data, relevance, trials=trials,
                              entry=entry)
     collected = _Collected(Spill() if entry is not None else None)
-    _run(cohort.chunks(chunk_size), settings, jobs or default_jobs(), len(cohort.patients), quiet, collected)
+    _run(cohort.chunks(chunk_size), settings, jobs, len(cohort.patients), quiet, collected)
     return _merge(collected, cohort.warnings, cohort.passed_over, settings)
 
 
