@@ -120,20 +120,24 @@ def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
             solutions = select(store, batch[0].select, {variable: batch[0].check})
         else:
             solutions = select(store, batched_select(batch))
+        # by position: a name lookup costs more than the rest of a row's handling
+        at = {v.value: i for i, v in enumerate(solutions.variables)}
+        i_check, i_this, i_status = at[variable], at["this"], at["status"]
+        i_explanation, i_record = at["explanation"], at["record"]
         for solution in solutions:
-            plan = plan_of[solution[variable].value] if len(batch) > 1 else batch[0]
+            plan = plan_of[solution[i_check].value] if len(batch) > 1 else batch[0]
             focus = focus_of.get(plan.target_class)
             if focus is None:
                 focus = focus_of[plan.target_class] = _focus_nodes(store, plan.target_class)
-            this = solution["this"]
+            this = solution[i_this]
             if this not in focus or not isinstance(this, ox.NamedNode):
                 continue
             only = next(iter(plan.outcomes)) if len(plan.outcomes) == 1 else None
-            status = solution["status"].value if solution["status"] is not None else only
+            status = solution[i_status].value if solution[i_status] is not None else only
             if status is None:
                 continue
-            explanation = solution["explanation"]
-            record = solution["record"]
+            explanation = solution[i_explanation]
+            record = solution[i_record]
             _add(rows, Row(term(this), plan.check, status, explanation.value if explanation is not None else "",
                            term(record) if record is not None else None))
     statuses: dict[Key, str] = {}
