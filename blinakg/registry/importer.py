@@ -350,12 +350,9 @@ def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | Non
         summary = plan(entries, stored_hashes(store), target.replace, target.describe())
         todo = set(summary.added) | set(summary.replaced)
         # Terminology before the trials that read it (an endpoint gets one PUT a graph).
-        graphs: list[tuple[URIRef, Graph]] = []
+        graphs: list[tuple[URIRef, Iterable[Triple]]] = []
         for entry in sorted((e for e in entries if e.nct in todo), key=lambda e: not e.is_terminology):
-            graph = as_graph(entry.content)
-            for triple in provenance(entry, created):
-                graph.add(triple)
-            graphs.append((entry.graph_iri, graph))
+            graphs.append((entry.graph_iri, entry.content | provenance(entry, created)))
         if not _has_graph(store, MODEL_GRAPH):
             from ..model import load_model, load_shapes
 
@@ -368,7 +365,7 @@ def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | Non
             store.replace_graphs(graphs)
         elif isinstance(store, RemoteStore):
             for name, graph in graphs:  # a PUT replaces its graph whole: old or new, never half
-                store.put_graph(name, graph)
+                store.put_graph(name, as_graph(graph))
     finally:
         store.close()
     return summary
