@@ -234,7 +234,9 @@ def read_all(paths: Iterable[Path], builtin: bool = True) -> list[TrialEntry]:
         entry = terminology_entry(graph, source.label, model)
         admit(entry, source.label)
         terminology.append((entry, graph))
-    pool = terminology + builtin_terminology(model, {entry.nct for entry, _ in terminology})
+    pool = terminology
+    if models:  # blinakg's own terminology is read only for the models that may need it
+        pool = terminology + builtin_terminology(model, {entry.nct for entry, _ in terminology})
     for source, graph in models:
         admit(model_entry(graph, source.label, model, pool), source.label)
     needed = {name for entry in entries for name in entry.requires}
