@@ -14,10 +14,6 @@ graph of one version, never a mix, a half graph or a graph without its hash.
 from __future__ import annotations
 
 import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -27,6 +23,7 @@ from blinakg.registry import importer
 from blinakg.registry.trial_rdf import content_hash
 
 from ..conftest import ROOT
+from ..killing import kill_after
 from .conftest import DATA, REGISTRY_ZIP
 
 KILLS = 6
@@ -109,18 +106,7 @@ def test_a_killed_import_leaves_the_store_as_it_was_or_with_the_whole_import(tmp
     rng = random.Random(10)
     mid_write = 0
     for _ in range(KILLS):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(store), *map(str, paths)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            assert writer.stdout is not None
-            line = writer.stdout.readline()
-            assert line.strip() == "ready", writer.stderr.read() if writer.stderr else line
-            time.sleep(rng.uniform(0.5, 6.0))
-        finally:
-            writer.send_signal(signal.SIGKILL)
-            writer.wait(10)
-        assert writer.stdout is not None
-        said = writer.stdout.read().split()
+        said = kill_after(WRITER, [str(store), *map(str, paths)], rng.uniform(0.5, 6.0)).split()
         mid_write += bool(said) and said[-2] == "writing"
         stored = _stored(store)
         trial_and_terminology = {n: v for n, v in stored.items()
