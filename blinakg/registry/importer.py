@@ -327,6 +327,37 @@ def plan(entries: list[TrialEntry], hashes: dict[str, str], replace: bool, label
     return summary
 
 
+_READERS = (
+    "SELECT DISTINCT ?g ?node WHERE {{ GRAPH ?g {{ ?g <http://purl.org/dc/terms/requires> <{t}> . ?s ?p ?node "
+    "FILTER (?s != ?g) }} GRAPH <{t}> {{ ?node ?q ?v }} FILTER (?node != <{t}>) }}"
+)
+
+
+def check_terminology_kept(store: Any, entries: list[TrialEntry], replaced: set[str]) -> None:
+    """A terminology graph replaced must still describe every node the stored trials that read it use.
+
+    A trial imported again in the same import is checked against the new
+    terminology when it is read, so only the others are looked at here.
+
+    Raises:
+        InputError: naming the terminology file, what it no longer describes and who reads it.
+    """
+    given = {str(entry.graph_iri) for entry in entries}
+    for entry in entries:
+        if not entry.is_terminology or entry.nct not in replaced:
+            continue
+        described = {str(s) for s, _, _ in entry.content}
+        lost = sorted({(str(row[1]), str(row[0]).rpartition("/")[2])
+                       for row in store.query(_READERS.format(t=entry.graph_iri)).rows
+                       if str(row[0]) not in given and str(row[1]) not in described})
+        if lost:
+            shown = "; ".join(f"<{node}> (read by {trial})" for node, trial in lost[:5])
+            more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+            raise InputError(entry.source, f"replaces {entry.nct} but no longer describes {shown}{more}, which "
+                                           "stored trials read; import those trials too, changed to do without "
+                                           "(nothing was added)")
+
+
 def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | None = None) -> ImportSummary:
     """Read, check and store trials: all or nothing.
 
@@ -350,6 +381,7 @@ def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | Non
     store = target.open(writable=True)
     try:
         summary = plan(entries, stored_hashes(store), target.replace, target.describe())
+        check_terminology_kept(store, entries, set(summary.replaced))
         todo = set(summary.added) | set(summary.replaced)
         # Terminology before the trials that read it (an endpoint gets one PUT a graph).
         graphs: list[tuple[URIRef, Iterable[Triple]]] = []
@@ -373,6 +405,6 @@ def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | Non
     return summary
 
 
-__all__ = ["import_trials", "read_all", "read_records", "collect", "provenance", "plan", "stored_hashes",
+__all__ = ["import_trials", "check_terminology_kept", "read_all", "read_records", "collect", "provenance", "plan", "stored_hashes",
            "trial_graph_iri", "TrialEntry", "ImportSummary", "Source", "GRAPH_BASE", "TRIAL_GRAPH_BASE",
            "TERMINOLOGY_GRAPH_BASE"]

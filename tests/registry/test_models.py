@@ -159,6 +159,17 @@ def test_a_model_reading_a_terminology_file_of_its_own(tmp_path: Path) -> None:
     terms.write_text(SITE_TERMS.replace('"ferritin"', '"serum ferritin"'), encoding="utf-8")
     code, _, err = run("registry", "import", str(model), str(terms), "--store", str(store))
     assert code == 2 and "terminology/site-terms" in err and "--replace" in err
+    code, _, err = run("registry", "import", str(terms), "--store", str(store), "--replace")
+    assert code == 0 and "terminology: 0 added, 1 replaced" in err, err
+    # Replaced by one that no longer has the value set a stored trial reads: refused, unless the trial comes too.
+    before = quads(store)
+    terms.write_text(SITE_TERMS.replace("vs:ferritin a", "vs:transferrin a"), encoding="utf-8")
+    code, _, err = run("registry", "import", str(terms), "--store", str(store), "--replace")
+    assert code == 2 and err.startswith(f"blinakg: {terms}: replaces terminology/site-terms but no longer describes "
+                                        "<https://example.org/site/valueset/ferritin> (read by NCT99999905)"), err
+    assert quads(store) == before
+    code, _, err = run("registry", "import", str(terms), str(model), "--store", str(store), "--replace")
+    assert code == 2 and str(model) in err and "<https://example.org/site/valueset/ferritin>" in err
 
 
 def test_a_model_and_a_record_of_the_same_trial_are_one_graph(tmp_path: Path) -> None:
