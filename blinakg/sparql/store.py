@@ -156,20 +156,24 @@ from_oxigraph = to_rdflib
 
 
 def run_update(graphs: RunGraphs) -> str:
-    """One SPARQL update that replaces the run's graphs, the model and the shapes, and adds their quads.
+    """One SPARQL update that replaces the run's graphs, the model and the shapes, and adds their quads."""
+    return graphs_update([(data_graph_iri(graphs.run), graphs.data), (MODEL_GRAPH, graphs.model),
+                          (SHAPES_GRAPH, graphs.shapes), (graphs.run, graphs.results)])
 
-    Blank node labels are kept, so a blank node shared by the results and the
-    data stays one node (one ``INSERT DATA`` is one scope for labels). The
-    triples are written by Oxigraph's N-Triples serializer, whose statements
-    are valid SPARQL triples.
+
+def graphs_update(targets: Sequence[tuple[URIRef, Iterable[tuple[Node, Node, Node]]]]) -> str:
+    """One SPARQL update that replaces each named graph by the triples given.
+
+    Blank node labels are kept, so a blank node shared by two graphs stays one
+    node (one ``INSERT DATA`` is one scope for labels). The triples are written
+    by Oxigraph's N-Triples serializer, whose statements are valid SPARQL
+    triples.
     """
     import pyoxigraph as ox
 
-    targets = [(graphs.data, data_graph_iri(graphs.run)), (graphs.model, MODEL_GRAPH),
-               (graphs.shapes, SHAPES_GRAPH), (graphs.results, graphs.run)]
-    parts = [f"DROP SILENT GRAPH <{name}> ;" for _, name in targets]
+    parts = [f"DROP SILENT GRAPH <{name}> ;" for name, _ in targets]
     parts.append("INSERT DATA {")
-    for graph, name in targets:
+    for name, graph in targets:
         triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph]
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
         parts.append(f"GRAPH <{name}> {{")
@@ -356,22 +360,38 @@ class EmbeddedStore:
         Raises:
             InputError: the run is already there and ``replace`` is false.
         """
-        import pyoxigraph as ox
-
         exists = self.has_run(graphs.run)
         if exists and not replace:
             raise InputError(self.path, _exists_message(graphs.run))
         data_name = data_graph_iri(graphs.run)
+        runs = [(data_name, graphs.data), (graphs.run, graphs.results)]
+        if self._holds(MODEL_GRAPH, graphs.model) and self._holds(SHAPES_GRAPH, graphs.shapes):
+            self.replace_graphs(runs)
+        else:
+            self.replace_graphs([runs[0], (MODEL_GRAPH, graphs.model), (SHAPES_GRAPH, graphs.shapes), runs[1]])
+
+    def replace_graphs(self, targets: Sequence[tuple[URIRef, Iterable[tuple[Node, Node, Node]]]]) -> None:
+        """Replace named graphs by the triples given, all in one Oxigraph transaction.
+
+        Issue 12 (D1): a SIGKILL at any moment leaves the store as it was or
+        with every graph written; no graph is removed before its replacement is
+        in. When none of the graphs exists yet (a new run, new trials) the quads
+        go in by one ``Store.extend``; otherwise by one SPARQL update (``DROP``
+        and ``INSERT DATA``), which costs more.
+
+        Raises:
+            InputError: the store cannot be written.
+        """
+        import pyoxigraph as ox
+
         try:
-            if (not exists and not self.store.contains_named_graph(ox.NamedNode(str(data_name)))
-                    and self._holds(MODEL_GRAPH, graphs.model) and self._holds(SHAPES_GRAPH, graphs.shapes)):
+            if not any(self.store.contains_named_graph(ox.NamedNode(str(name))) for name, _ in targets):
                 self.store.extend(
                     ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(name)))
-                    for graph, name in ((graphs.data, data_name), (graphs.results, graphs.run))
-                    for s, p, o in graph
+                    for name, graph in targets for s, p, o in graph
                 )
             else:
-                self.store.update(run_update(graphs))
+                self.store.update(graphs_update(targets))
             self.store.flush()
         except OSError as err:
             raise InputError(self.path, f"cannot write to the store ({err})") from None
