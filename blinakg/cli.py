@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from contextlib import closing, contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
 import click
 
@@ -40,7 +40,7 @@ def _bad_input_exits() -> Iterator[None]:
 
 def _require_patients(screening: Any, paths: tuple[Path, ...]) -> None:
     """No patient screened is bad input: "every patient eligible" of none is no answer (issue 12, W1)."""
-    if not screening.patients:
+    if not screening.patient_count:
         raise InputError(", ".join(str(p) for p in paths), "no patient could be screened")
 
 
@@ -78,10 +78,11 @@ def require_output_folder(output: Path | None, inputs: tuple[Path, ...] | list[P
     check_output(output, inputs)
 
 
-def write_output(text: str, output: Path | None) -> None:
-    """Write all of ``text`` or nothing: a temporary file renamed into place."""
+def write_output(text: str | Iterable[str], output: Path | None) -> None:
+    """Write all of ``text`` (a string, or its pieces) or nothing: a temporary file renamed into place."""
     if output is None:
-        sys.stdout.write(text)
+        for piece in [text] if isinstance(text, str) else text:
+            sys.stdout.write(piece)
         sys.stdout.flush()
         return
     write_whole(text, output)
@@ -120,7 +121,7 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
     from .engine.screen import screen_paths
     from .model import load_model
     from .reports.render import RENDERERS
-    from .reports.next_step import annotate
+    from .reports.stream import json_pieces, patient_entry
 
     if trial:
         _validate_trials(paths, as_of, fmt, engine, jobs, chunk_size, quiet, trial, output, terminology, store_target)
@@ -128,17 +129,22 @@ def validate(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, job
     with _bad_input_exits():
         require_output_folder(output, paths)
         model = load_model(terminology)
+        # JSON is streamed: patients rendered in the workers, spilled to disk, merged in order.
+        streamed = fmt == "json" and store_target is None
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
                                  quiet=quiet, keep_records=fmt == "turtle" or store_target is not None,
-                                 keep_data=store_target is not None)
+                                 keep_data=store_target is not None, entry=patient_entry if streamed else None)
         _require_patients(screening, paths)
-        annotate(screening, model)
-        text = RENDERERS[fmt](screening)
-        if store_target is not None:
-            add_to_store(store_target, screening, model, [Path(f) for f in screening.files])
-        write_output(text, output)
-    eligible = all(p.verdict == "eligible" for p in screening.patients)
-    sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)
+        if streamed:
+            assert screening.spill is not None
+            with closing(screening.spill):
+                write_output(json_pieces(screening, screening.spill), output)
+        else:
+            text = RENDERERS[fmt](screening)
+            if store_target is not None:
+                add_to_store(store_target, screening, model, [Path(f) for f in screening.files])
+            write_output(text, output)
+    sys.exit(EXIT_ELIGIBLE if screening.all_eligible else EXIT_NOT_ELIGIBLE)
 
 
 def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: str, jobs: int | None,
@@ -147,8 +153,8 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
     """``validate --trial``: one load and one derivation, every selected trial's checks evaluated on it."""
     from .engine.screen import screen_paths
     from .model import load_model
-    from .reports.next_step import annotate
     from .reports.render import render_trials_html, render_trials_json, render_trials_text, render_trials_turtle
+    from .reports.stream import json_pieces, trials_patient_entry
     from .trials import registry_trials, select
 
     with _bad_input_exits():
@@ -156,19 +162,26 @@ def _validate_trials(paths: tuple[Path, ...], as_of: dt.date, fmt: str, engine: 
         model = load_model(terminology, trials=True)
         catalogue = select(trial, model, registry_trials(None))
         computable = [t["trial"] for t in catalogue if t["computable"]]
+        # JSON is streamed, as without --trial, unless the run is also stored (which needs every result).
+        streamed = fmt == "json" and store_target is None
         screening = screen_paths(list(paths), as_of, model=model, engine=engine, jobs=jobs, chunk_size=chunk_size,
                                  quiet=quiet, keep_records=fmt == "turtle" or store_target is not None,
-                                 keep_data=store_target is not None, trials=computable)
+                                 keep_data=store_target is not None, trials=computable,
+                                 entry=trials_patient_entry if streamed else None)
         _require_patients(screening, paths)
-        annotate(screening, model)  # next steps, criterion by criterion (each trial's criteria are its own objects)
-        render = {"json": render_trials_json, "text": render_trials_text, "turtle": render_trials_turtle,
-                  "html": render_trials_html}[fmt]
-        text = render(screening, catalogue)
-        if store_target is not None:
-            add_to_store(store_target, screening, model, [Path(f) for f in screening.files], catalogue, terminology)
-        write_output(text, output)
-    eligible = all(t.verdict == "eligible" for p in screening.patients for t in p.trials)
-    sys.exit(EXIT_ELIGIBLE if eligible else EXIT_NOT_ELIGIBLE)
+        if streamed:
+            assert screening.spill is not None
+            with closing(screening.spill):
+                write_output(json_pieces(screening, screening.spill, catalogue), output)
+        else:
+            render = {"json": render_trials_json, "text": render_trials_text, "turtle": render_trials_turtle,
+                      "html": render_trials_html}[fmt]
+            text = render(screening, catalogue)
+            if store_target is not None:
+                add_to_store(store_target, screening, model, [Path(f) for f in screening.files], catalogue,
+                             terminology)
+            write_output(text, output)
+    sys.exit(EXIT_ELIGIBLE if screening.all_eligible else EXIT_NOT_ELIGIBLE)
 
 
 main.add_command(query)

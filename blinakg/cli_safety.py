@@ -145,8 +145,9 @@ def check_output(output: Path | None, inputs: Iterable[Path] = ()) -> None:
             continue
 
 
-def write_whole(text: str, output: Path) -> None:
-    """Write all of ``text`` to ``output`` or nothing: a temporary file beside it, renamed into place.
+def write_whole(text: str | Iterable[str], output: Path) -> None:
+    """Write all of ``text`` (a string, or its pieces) to ``output`` or nothing: a temporary
+    file beside it, renamed into place.
 
     Raises:
         InputError: the file cannot be written (the folder is read-only, the disk is full, …).
@@ -160,7 +161,8 @@ def write_whole(text: str, output: Path) -> None:
         raise InputError(output, f"cannot write the report ({err.strerror or err})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="strict") as handle:
-            handle.write(text)
+            for piece in [text] if isinstance(text, str) else text:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class InputError(Exception):
@@ -21,6 +22,10 @@ class InputError(Exception):
         self.line = line
         self.column = column
         super().__init__(str(self))
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str, int | None, int | None]]:
+        # raised in a worker of the first pass, re-raised in the parent (readers.cohort)
+        return type(self), (self.path, self.message, self.line, self.column)
 
     def __str__(self) -> str:
         where = self.path

@@ -28,6 +28,9 @@ def _terms_of(path: Path, base: str) -> list[str]:
 # The core vocabulary, plus the registry's (issue 9), kept in its own file.
 BK = ClosedNamespace(BK_IRI, sorted({term for name in ("blinakg.ttl", "registry.ttl")
                                      for term in _terms_of(ONTOLOGY_DIR / name, BK_IRI)}))
+# rdflib finds a closed namespace's terms through __getattr__ (about 2 µs a lookup);
+# the readers look terms up a dozen times per record, so each is also an attribute.
+BK.__dict__.update({name: BK.term(name) for name in dir(BK) if not hasattr(str, name)})
 TRIAL = Namespace("https://w3id.org/blinakg/trial/NCT04604691/")
 TRIAL_IRI = URIRef("https://w3id.org/blinakg/trial/NCT04604691")
 VS = Namespace("https://w3id.org/blinakg/valueset/")

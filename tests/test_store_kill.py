@@ -7,16 +7,14 @@ times."
 from __future__ import annotations
 
 import random
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from blinakg.sparql.store import MODEL_GRAPH, SHAPES_GRAPH, TRIALS_GRAPH
+
+from .killing import kill_after
 
 KILLS = 20
 PER_RUN = 400  # data quads a run (the results graph holds twice as many)
@@ -79,17 +77,7 @@ def test_a_killed_writer_leaves_the_store_as_it_was_or_with_the_whole_run(tmp_pa
     rng = random.Random(12)
     seen_runs = 0
     for attempt in range(KILLS):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(store), f"{RUN_PREFIX}{attempt}-",
-                                   str(PER_RUN)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            assert writer.stdout is not None
-            line = writer.stdout.readline()
-            assert line.strip() == "ready", writer.stderr.read() if writer.stderr else line
-            time.sleep(rng.uniform(0.0, 0.4))
-        finally:
-            writer.send_signal(signal.SIGKILL)
-            writer.wait(10)
+        kill_after(WRITER, [str(store), f"{RUN_PREFIX}{attempt}-", str(PER_RUN)], rng.uniform(0.0, 0.4))
         counts = _counts(store)
         assert counts.get(str(MODEL_GRAPH)) in (n_model, n_model + 1), counts.get(str(MODEL_GRAPH))
         assert counts.get(str(SHAPES_GRAPH)) == n_shapes

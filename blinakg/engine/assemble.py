@@ -50,6 +50,9 @@ class ChunkResult:
     warnings: list[tuple[int, int, str]] = field(default_factory=list)  # reading warnings, with their sort key
     passed_over: dict[str, int] = field(default_factory=dict)
     data: str = ""  # the chunk's patient data as N-Triples, when kept
+    entries: list[tuple[str, str]] = field(default_factory=list)  # (patient id, rendered report entry), when streamed
+    count: int = 0  # patients screened
+    all_eligible: bool = True  # every patient eligible (for every trial)
 
 
 def trial_criteria(model: Graph, trials: list[str] | None = None) -> list[Criterion]:

@@ -26,6 +26,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -113,12 +114,19 @@ _XSD_DATE = ox.NamedNode(str(XSD.date))
 _XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
 
 
+@lru_cache(maxsize=None)
 def _bk(name: str) -> ox.NamedNode:
     return ox.NamedNode(BK_IRI + name)
 
 
+@lru_cache(maxsize=4096)  # a cohort's records share a few thousand days
 def _date(day: dt.date) -> ox.Literal:
     return ox.Literal(day.isoformat(), datatype=_XSD_DATE)
+
+
+@lru_cache(maxsize=4096)
+def _days(count: int) -> ox.Literal:
+    return ox.Literal(count)
 
 
 def _decimal_literal(value: Decimal) -> ox.Literal:
@@ -159,9 +167,9 @@ def _derive_dates(store: ox.Store, as_of: dt.date) -> list[ox.Quad]:
         dates = date_record(_lit(row["start"]), _lit(row["end"]), _lit(row["effective"]), as_of)
         if dates.on is not None:
             quads.append(ox.Quad(record, _bk("onDate"), _date(dates.on)))
-            quads.append(ox.Quad(record, _bk("daysBeforeAsOf"), ox.Literal((as_of - dates.on).days)))
+            quads.append(ox.Quad(record, _bk("daysBeforeAsOf"), _days((as_of - dates.on).days)))
             if dates.ended is not None:
-                quads.append(ox.Quad(record, _bk("endedDaysBeforeAsOf"), ox.Literal((as_of - dates.ended).days)))
+                quads.append(ox.Quad(record, _bk("endedDaysBeforeAsOf"), _days((as_of - dates.ended).days)))
             if dates.when is not None:
                 quads.append(ox.Quad(record, _bk("whenText"), ox.Literal(dates.when)))
         elif dates.literal is not None:

@@ -71,8 +71,38 @@ def _worst_reported(rows: Iterable[Row], plan: CheckPlan) -> str:
     return max(reported, key=STATUS_RANK.__getitem__, default="pass")
 
 
+def batched_select(plans: list[CheckPlan]) -> str:
+    """One SELECT for several checks of one component: the validator with its
+    check parameter joined to ``VALUES`` of the checks, at the head of its
+    outer group.
+
+    SHACL pre-binds the parameter (SHACL 1.0, 6.2.3, by substitution). Every
+    validator of ours projects it, sub-SELECTs included, so a join on it gives
+    the same solutions check by check; but the parts that do not depend on the
+    check (each record's value, unit, date) are matched once for all the
+    component's checks instead of once per check: 17 latest-result checks over
+    1,000 patients, 2.8 s one by one, 1.1 s together (docs/engine.md).
+    """
+    select = plans[0].select
+    head = select.find("WHERE {")
+    if head < 0:
+        raise ValueError(f"the validator of {plans[0].component} has no outer WHERE group")
+    head += len("WHERE {")
+    checks = " ".join(f"<{plan.check}>" for plan in plans)
+    return f"{select[:head]}\n  VALUES ${plans[0].parameter} {{ {checks} }}{select[head:]}"
+
+
+def _batches(plans: list[CheckPlan]) -> list[list[CheckPlan]]:
+    """The plans grouped by validator text (one component), in first-seen order."""
+    groups: dict[tuple[str, str], list[CheckPlan]] = {}
+    for plan in plans:
+        groups.setdefault((plan.select, plan.parameter), []).append(plan)
+    return list(groups.values())
+
+
 def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
-    """Every check evaluated once for the whole chunk, on pyoxigraph."""
+    """Every check evaluated once for the whole chunk, on pyoxigraph; the checks of
+    one component in one query (:func:`batched_select`)."""
     rows: dict[Key, list[Row]] = {}
     focus_of: dict[URIRef, set[Any]] = {}
     terms: dict[Any, Any] = {}  # pyoxigraph term -> rdflib term, converted once
@@ -83,25 +113,38 @@ def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
             found = terms[value] = to_rdflib(value)
         return found
 
-    for plan in plans:
-        focus = focus_of.setdefault(plan.target_class, _focus_nodes(store, plan.target_class))
-        only = next(iter(plan.outcomes)) if len(plan.outcomes) == 1 else None
-        for solution in select(store, plan.select, {plan.parameter: plan.check}):
-            this = solution["this"]
+    for batch in _batches(plans):
+        plan_of = {plan.check.toPython(): plan for plan in batch}
+        variable = batch[0].parameter
+        if len(batch) == 1:
+            solutions = select(store, batch[0].select, {variable: batch[0].check})
+        else:
+            solutions = select(store, batched_select(batch))
+        # by position: a name lookup costs more than the rest of a row's handling
+        at = {v.value: i for i, v in enumerate(solutions.variables)}
+        i_check, i_this, i_status = at[variable], at["this"], at["status"]
+        i_explanation, i_record = at["explanation"], at["record"]
+        for solution in solutions:
+            plan = plan_of[solution[i_check].value] if len(batch) > 1 else batch[0]
+            focus = focus_of.get(plan.target_class)
+            if focus is None:
+                focus = focus_of[plan.target_class] = _focus_nodes(store, plan.target_class)
+            this = solution[i_this]
             if this not in focus or not isinstance(this, ox.NamedNode):
                 continue
-            status = solution["status"].value if solution["status"] is not None else only
+            only = next(iter(plan.outcomes)) if len(plan.outcomes) == 1 else None
+            status = solution[i_status].value if solution[i_status] is not None else only
             if status is None:
                 continue
-            explanation = solution["explanation"]
-            record = solution["record"]
+            explanation = solution[i_explanation]
+            record = solution[i_record]
             _add(rows, Row(term(this), plan.check, status, explanation.value if explanation is not None else "",
                            term(record) if record is not None else None))
     statuses: dict[Key, str] = {}
     reported: set[tuple[URIRef, URIRef]] = set()
-    plan_of = {plan.check: plan for plan in plans}
+    plan_of_check = {plan.check: plan for plan in plans}
     for key, bucket in rows.items():
-        plan = plan_of[key[1]]
+        plan = plan_of_check[key[1]]
         statuses[key] = _worst_reported(bucket, plan)
         reported |= {(key[0], plan.outcomes[row.status].shape) for row in bucket if row.status in plan.outcomes}
     return Evaluation(rows, statuses, reported)

@@ -15,6 +15,8 @@ from typing import Iterable
 
 from rdflib import BNode, Graph, URIRef
 
+from .spill import Spill
+
 STATUS_RANK = {"pass": 0, "review": 1, "unknown": 2, "fail": 3}
 
 
@@ -119,6 +121,12 @@ class Screening:
     engine: str = "fast"
     files: list[str] = field(default_factory=list)
     trials: list[str] = field(default_factory=list)  # the trials screened against, when several (--trial)
+    # When the report is streamed (reports.stream), the patients' rendered entries are
+    # on disk rather than in ``patients``; then ``patient_count`` and ``all_eligible`` say
+    # what the exit status needs.
+    spill: Spill | None = None
+    patient_count: int = 0
+    all_eligible: bool = True
 
     @property
     def conforms(self) -> bool:

@@ -19,9 +19,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from ..model import generated_shapes, load_model, load_shapes
 from ..namespaces import BK
@@ -34,6 +34,7 @@ from .evaluate import cohort_rows, reference_rows
 from .oxistore import graph_to_ntriples, new_store
 from .results import CheckResult, CriterionResult, Evidence, PatientResult, ReportRow, Screening, verdict_of
 from .shapes import CheckPlan, compile_shapes
+from .spill import Spill
 
 ENGINES = ("fast", "pyshacl")
 DEFAULT_CHUNK = 500
@@ -55,6 +56,8 @@ class Settings:
     keep_records: bool
     keep_data: bool
     trials: list[str] | None = None
+    next_steps: dict[URIRef, Any] | None = None  # the checks' parameters, for next steps (reports.next_step)
+    entry: Callable[[PatientResult], str] | None = None  # renders a patient's report entry in the worker
 
 
 _settings: Settings | None = None  # set in each worker (and in the parent for in-process runs)
@@ -85,7 +88,27 @@ def _screen_chunk(chunk: ChunkInput) -> ChunkResult:
     result.passed_over = dict(passed)
     if settings.keep_data:
         result.data = data
+    _finish(result, settings)
     return result
+
+
+def _finish(result: ChunkResult, settings: Settings) -> None:
+    """Next steps for the chunk's patients; their report entries when the report is streamed."""
+    result.count = len(result.patients)
+    result.all_eligible = all(p.verdict == "eligible" for p in result.patients) and all(
+        t.verdict == "eligible" for p in result.patients for t in p.trials)
+    if settings.next_steps is not None:
+        from ..reports.next_step import annotate
+
+        records = Graph()
+        for triple in result.records:
+            records.add(triple)
+        data = Graph().parse(data=result.data, format="nt") if result.data else Graph()
+        annotate(Screening(as_of=settings.as_of, patients=result.patients, warnings=[], records=records,
+                           data_graph=data), settings.next_steps)
+    if settings.entry is not None:
+        result.entries = [(p.id, settings.entry(p)) for p in result.patients]
+        result.patients, result.report_rows = [], []  # rendered: nothing more is needed of them
 
 
 def default_jobs() -> int:
@@ -120,29 +143,48 @@ class _Bar:
             self.bar.close()
 
 
-def _run(chunks: Iterator[ChunkInput], settings: Settings, jobs: int, total: int, quiet: bool) -> list[ChunkResult]:
+def _run(chunks: Iterator[ChunkInput], settings: Settings, jobs: int, total: int, quiet: bool,
+         consume: Callable[[ChunkResult], None]) -> None:
+    """Screen every chunk; each result goes to ``consume`` as it arrives, in chunk order."""
     bar = _progress(total, quiet)
-    results: list[ChunkResult] = []
     try:
         pending = list(chunks)
         if jobs <= 1 or len(pending) <= 1:
             _init(settings)
             for chunk in pending:
-                results.append(_screen_chunk(chunk))
+                consume(_screen_chunk(chunk))
                 bar.update(chunk.patients)
         else:
             with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=get_context("fork"),
                                      initializer=_init, initargs=(settings,)) as pool:
                 for chunk, result in zip(pending, pool.map(_screen_chunk, pending)):
-                    results.append(result)
+                    consume(result)
                     bar.update(chunk.patients)
     finally:
         bar.close()
-    return results
 
 
-def _merge(results: list[ChunkResult], cohort_warnings: Iterable[tuple[int, int, str]], passed_over: Counter[str],
+class _Collected:
+    """The chunk results as they arrive: rendered entries spilled, everything else kept."""
+
+    def __init__(self, spill: Spill | None):
+        self.spill = spill
+        self.results: list[ChunkResult] = []
+        self.count = 0
+        self.all_eligible = True
+
+    def __call__(self, result: ChunkResult) -> None:
+        self.count += result.count
+        self.all_eligible &= result.all_eligible
+        if self.spill is not None:
+            self.spill.add(result.entries)
+            result.entries = []
+        self.results.append(result)
+
+
+def _merge(collected: _Collected, cohort_warnings: Iterable[tuple[int, int, str]], passed_over: Counter[str],
            settings: Settings) -> Screening:
+    results = collected.results
     patients = sorted((p for r in results for p in r.patients), key=lambda p: p.id)
     reading = sorted([*cohort_warnings, *(w for r in results for w in r.warnings)], key=lambda w: (w[0], w[1]))
     warnings = list(dict.fromkeys(w[2] for w in reading))
@@ -164,7 +206,8 @@ def _merge(results: list[ChunkResult], cohort_warnings: Iterable[tuple[int, int,
         data.parse(data="".join(r.data for r in results), format="nt")
     return Screening(as_of=settings.as_of, patients=patients, warnings=warnings, report_rows=rows, records=records,
                      data_graph=data, engine=settings.engine, files=[str(f) for f in settings.files],
-                     trials=list(settings.trials or []))
+                     trials=list(settings.trials or []), spill=collected.spill, patient_count=collected.count,
+                     all_eligible=collected.all_eligible)
 
 
 def computable_trials(model: Graph) -> list[str]:
@@ -175,7 +218,8 @@ def computable_trials(model: Graph) -> list[str]:
 
 def _settings_for(model: Graph, as_of: dt.date, engine: str, files: list[Path], keep_records: bool,
                   keep_data: bool, relevance: Relevance | None, shapes: Graph | None = None,
-                  trials: list[str] | None = None) -> Settings:
+                  trials: list[str] | None = None,
+                  entry: Callable[[PatientResult], str] | None = None) -> Settings:
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     if shapes is None:
@@ -193,15 +237,19 @@ def _settings_for(model: Graph, as_of: dt.date, engine: str, files: list[Path], 
     # The reference engine validates any shapes graph; it uses the plans only to re-run
     # the validators for their sentences, so our shapes must compile for either engine.
     plans = compile_shapes(shapes)
+    from ..reports.next_step import check_parameters  # next steps are filled in the workers
+
     return Settings(as_of=as_of, engine=engine, model_nt=graph_to_ntriples(model),
                     shapes_nt=graph_to_ntriples(shapes) if engine == "pyshacl" else b"",
                     codes=code_iri_table(model), relevance=relevance, plans=plans, criteria=criteria,
-                    files=files, keep_records=keep_records, keep_data=keep_data, trials=trials)
+                    files=files, keep_records=keep_records, keep_data=keep_data, trials=trials,
+                    next_steps=check_parameters(model), entry=entry)
 
 
 def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, engine: str = "fast",
                  jobs: int | None = None, chunk_size: int = DEFAULT_CHUNK, quiet: bool = True,
-                 keep_records: bool = True, keep_data: bool = False, trials: list[str] | None = None) -> Screening:
+                 keep_records: bool = True, keep_data: bool = False, trials: list[str] | None = None,
+                 entry: Callable[[PatientResult], str] | None = None) -> Screening:
     """Screen every patient in the files and folders ``paths`` (contract.md, ``blinakg validate``).
 
     Args:
@@ -216,16 +264,22 @@ def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, 
         keep_data: keep the patient data (for storing the run).
         trials: screen against these trials of the model, a verdict each (contract.md,
             "Several trials"); the model must then hold them (``load_model(trials=True)``).
+        entry: render each patient's report entry in the worker
+            (:mod:`blinakg.reports.stream`); the entries are then spilled to disk
+            (``Screening.spill``) instead of kept in ``Screening.patients``.
 
     Raises:
         InputError: unreadable input, or no patient at all.
     """
     model = model if model is not None else load_model(trials=trials is not None)
     relevance = Relevance(model)
-    cohort: Cohort = read_cohort(list(paths), model, relevance)
-    settings = _settings_for(model, as_of, engine, cohort.files, keep_records, keep_data, relevance, trials=trials)
-    results = _run(cohort.chunks(chunk_size), settings, jobs or default_jobs(), len(cohort.patients), quiet)
-    return _merge(results, cohort.warnings, cohort.passed_over, settings)
+    jobs = jobs or default_jobs()
+    cohort: Cohort = read_cohort(list(paths), model, relevance, jobs=jobs)
+    settings = _settings_for(model, as_of, engine, cohort.files, keep_records, keep_data, relevance, trials=trials,
+                             entry=entry)
+    collected = _Collected(Spill() if entry is not None else None)
+    _run(cohort.chunks(chunk_size), settings, jobs, len(cohort.patients), quiet, collected)
+    return _merge(collected, cohort.warnings, cohort.passed_over, settings)
 
 
 def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: Iterable[str] = (),
@@ -248,8 +302,9 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
     settings = _settings_for(model, as_of, engine, [], True, True, None, shapes=shapes, trials=trials)
     cohort = Cohort(files=[])
     partition(list(data), cohort)
-    results = _run(cohort.chunks(chunk_size), settings, jobs or default_jobs(), len(cohort.patients), True)
-    return _merge(results, [(-1, i, w) for i, w in enumerate(warnings)], Counter(), settings)
+    collected = _Collected(None)
+    _run(cohort.chunks(chunk_size), settings, jobs or default_jobs(), len(cohort.patients), True, collected)
+    return _merge(collected, [(-1, i, w) for i, w in enumerate(warnings)], Counter(), settings)
 
 
 __all__ = ["screen", "screen_paths", "computable_trials", "Screening", "PatientResult", "CriterionResult", "CheckResult", "Evidence",

@@ -23,9 +23,9 @@ import json
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator, Iterator
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from ..errors import InputError, NotFhirError
@@ -94,8 +94,35 @@ class Cohort:
             yield ChunkInput(index, len(keys[start:start + size]), dict(lines), "".join(texts))
 
 
+_IRI_TEXT: dict[str, str] = {}  # IRI -> its N-Triples form, checked once by rdflib
+
+
+def _nt(term: Any) -> str:
+    """A term in N-Triples (W3C RDF 1.1 N-Triples, 2.4-2.6): what ``term.n3()`` gives,
+    without its per-call checks (a lift writes about 200 triples a patient), and with
+    literals always on one line (``n3()`` writes a string holding a line break in
+    Turtle's long form, which N-Triples does not have)."""
+    kind = type(term)
+    if kind is URIRef or (kind is not Literal and kind is not BNode and isinstance(term, URIRef)):
+        key = str.__str__(term)  # a plain str: rdflib terms hash (slowly) by type and text
+        found = _IRI_TEXT.get(key)
+        if found is None:
+            found = term.n3()  # raises on an IRI N-Triples cannot hold
+            if len(_IRI_TEXT) < 1_000_000:
+                _IRI_TEXT[key] = found
+        return found
+    if kind is Literal or isinstance(term, Literal):
+        text = '"' + str.__str__(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+        if term.language:
+            return f"{text}@{term.language}"
+        return f"{text}^^<{term.datatype}>" if term.datatype is not None else text
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
 def nt_line(triple: Triple) -> str:
-    return f"{triple[0].n3()} {triple[1].n3()} {triple[2].n3()} .\n"
+    return f"{_nt(triple[0])} {_nt(triple[1])} {_nt(triple[2])} .\n"
 
 
 def partition(triples: list[Triple], cohort: Cohort) -> None:
@@ -130,10 +157,60 @@ def partition(triples: list[Triple], cohort: Cohort) -> None:
     cohort.patient_count += sum(1 for s, p, o in triples if p == RDF.type and o == BK.Patient)
 
 
-def _index_ndjson(file_index: int, path: Path, codes: dict[str, str], relevance: Relevance | None,
-                  cohort: Cohort) -> list[Line]:
-    """First pass over one NDJSON file; returns the lines to lift in the parent
-    (Bundles, and resources whose patient is not named as ``Patient/<id>``)."""
+@dataclass
+class _Range:
+    """One stretch of an NDJSON file for the first pass: whole lines, from byte
+    ``start`` to ``end``, the first of them line ``first_line``."""
+
+    file_index: int
+    path: Path
+    start: int
+    end: int
+    first_line: int
+
+
+@dataclass
+class _Indexed:
+    """What the first pass found in one range (a partial :class:`Cohort`)."""
+
+    cohort: Cohort
+    loose: list[Line]
+    resources: int
+    first_bad: tuple[int, str] | None
+
+
+RANGE_BYTES = 8 << 20  # first-pass work shared between processes in stretches of this size
+
+
+def _ranges(file_index: int, path: Path) -> list[_Range]:
+    """The file cut at line ends into stretches of about :data:`RANGE_BYTES`."""
+    try:
+        size = path.stat().st_size
+        if size <= RANGE_BYTES:
+            return [_Range(file_index, path, 0, size, 1)]
+        ranges: list[_Range] = []
+        with open(path, "rb") as handle:
+            start, line = 0, 1
+            while start < size:
+                handle.seek(min(start + RANGE_BYTES, size))
+                if handle.tell() < size:
+                    handle.readline()  # to the end of the line the cut falls in
+                end = handle.tell()
+                ranges.append(_Range(file_index, path, start, end, line))
+                handle.seek(start)
+                line += handle.read(end - start).count(b"\n")
+                start = end
+        return ranges
+    except OSError as err:
+        raise InputError(path, f"cannot read the file ({err.strerror or err})") from None
+
+
+def _index_range(part: _Range, codes: dict[str, str], relevance: Relevance | None) -> _Indexed:
+    """First pass over one stretch of an NDJSON file: the per-patient index of its
+    lines, and the lines to lift in the parent (Bundles, and resources whose
+    patient is not named as ``Patient/<id>``)."""
+    cohort = Cohort(files=[])
+    file_index, path = part.file_index, part.path
     loose: list[Line] = []
     resources = 0
     first_bad: tuple[int, str] | None = None
@@ -142,8 +219,11 @@ def _index_ndjson(file_index: int, path: Path, codes: dict[str, str], relevance:
     except OSError as err:
         raise InputError(path, f"cannot read the file ({err.strerror or err})") from None
     with handle:
-        offset = 0
-        for number, raw in enumerate(handle, start=1):
+        handle.seek(part.start)
+        offset = part.start
+        for number, raw in enumerate(handle, start=part.first_line):
+            if offset >= part.end:
+                break
             at, offset = offset, offset + len(raw)
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
@@ -190,16 +270,53 @@ def _index_ndjson(file_index: int, path: Path, codes: dict[str, str], relevance:
                 loose.append(line)
             else:
                 cohort.passed_over[kind] += 1
-    if not resources:
-        if first_bad is not None:
-            raise NotFhirError(path, f"not FHIR NDJSON: no line holds a FHIR resource (line {first_bad[0]} holds "
-                                   f"{first_bad[1]})", first_bad[0], 1)
-        cohort.warnings.append((file_index, 0, f"{path}: the file holds no resources."))
-    return loose
+    return _Indexed(cohort, loose, resources, first_bad)
 
 
-def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = None) -> Cohort:
-    """The first pass over every input file.
+_first_pass: tuple[dict[str, str], Relevance | None] | None = None  # (codes, relevance), in first-pass workers
+
+
+def _index_in_worker(part: _Range) -> _Indexed:
+    assert _first_pass is not None
+    return _index_range(part, *_first_pass)
+
+
+def _index_all(parts: list[_Range], codes: dict[str, str], relevance: Relevance | None,
+               jobs: int) -> Generator[_Indexed, None, None]:
+    """Every range indexed, in order; in ``jobs`` processes when there is more than one range.
+    An error is raised for the first range (in file order) that has one."""
+    global _first_pass
+    if jobs <= 1 or len(parts) <= 1:
+        yield from (_index_range(part, codes, relevance) for part in parts)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    _first_pass = (codes, relevance)  # inherited by the forked workers
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=get_context("fork")) as pool:
+            yield from pool.map(_index_in_worker, parts)
+    finally:
+        _first_pass = None
+
+
+def _take(indexed: _Indexed, cohort: Cohort) -> None:
+    """Add one range's partial index to the cohort's (ranges come in file order)."""
+    part = indexed.cohort
+    for key, entry in part.patients.items():
+        mine = cohort.patient(key)
+        for file_index, lines in entry.lines.items():
+            mine.lines[file_index].extend(lines)
+    for file_index, lines in part.medications.items():
+        cohort.medications[file_index].extend(lines)
+    cohort.warnings.extend(part.warnings)
+    cohort.passed_over.update(part.passed_over)
+    cohort.patient_count += part.patient_count
+
+
+def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = None, jobs: int = 1) -> Cohort:
+    """The first pass over every input file; NDJSON files in stretches shared
+    between ``jobs`` processes.
 
     Raises:
         InputError: an unreadable file, or inputs that hold no patient at all.
@@ -209,12 +326,43 @@ def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = N
     cohort = Cohort(files=files)
     cohort.warnings.extend((-1, 0, warning) for warning in found.warnings)
     codes = code_iri_table(model)
+    parts = [part for file_index, path in enumerate(files) if path.suffix.lower() == ".ndjson"
+             for part in _ranges(file_index, path)]
+    ranges_of = Counter(part.file_index for part in parts)
+    indexed = _index_all(parts, codes, relevance, jobs)
+    try:
+        _read_files(files, found.in_folders, indexed, ranges_of, codes, model, relevance, cohort)
+    finally:
+        indexed.close()  # on an error: stops the first-pass workers
+    if cohort.patient_count == 0 and not any(
+            key.startswith("https://w3id.org/blinakg/fhir/Patient/") for key in cohort.patients):
+        where = files[0] if len(files) == 1 else ", ".join(str(f) for f in files)
+        raise InputError(where, "no patient found: expected a FHIR Patient resource or a bk:Patient "
+                                "(https://w3id.org/blinakg/ontology#Patient)")
+    return cohort
+
+
+def _read_files(files: list[Path], in_folders: Any, indexed: Iterator[_Indexed], ranges_of: Counter[int],
+                codes: dict[str, str], model: Graph, relevance: Relevance | None, cohort: Cohort) -> None:
+    """Every input file in order: NDJSON from its first-pass ranges, the rest read whole."""
     for file_index, path in enumerate(files):
         suffix = path.suffix.lower()
         mark = len(cohort.warnings)
         try:
             if suffix == ".ndjson":
-                loose = _index_ndjson(file_index, path, codes, relevance, cohort)
+                loose: list[Line] = []
+                resources, first_bad = 0, None
+                for _ in range(ranges_of[file_index]):
+                    item = next(indexed)
+                    _take(item, cohort)
+                    loose.extend(item.loose)
+                    resources += item.resources
+                    first_bad = first_bad or item.first_bad
+                if not resources:
+                    if first_bad is not None:
+                        raise NotFhirError(path, f"not FHIR NDJSON: no line holds a FHIR resource (line {first_bad[0]} "
+                                                 f"holds {first_bad[1]})", first_bad[0], 1)
+                    cohort.warnings.append((file_index, 0, f"{path}: the file holds no resources."))
                 if loose:
                     lines = sorted(set(loose) | set(cohort.medications.get(file_index, ())))
                     triples, warnings, passed = lift_ndjson_lines(path, lines, codes, relevance)
@@ -231,7 +379,7 @@ def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = N
                 cohort.passed_over.update(lifted.passed_over)
                 continue
         except NotFhirError as err:
-            if path not in found.in_folders:  # named on the command line: it must be what it says
+            if path not in in_folders:  # named on the command line: it must be what it says
                 raise
             del cohort.warnings[mark:]  # its lines' warnings say the same thing, once a line
             cohort.warnings.append((file_index, 0, f"{path}: holds no FHIR resource ({err.message}), e.g. a "
@@ -240,12 +388,6 @@ def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = N
         triples = list(parse_rdf_file(path))
         refuse_anonymous_patients(path, triples)
         partition(triples, cohort)
-    if cohort.patient_count == 0 and not any(
-            key.startswith("https://w3id.org/blinakg/fhir/Patient/") for key in cohort.patients):
-        where = files[0] if len(files) == 1 else ", ".join(str(f) for f in files)
-        raise InputError(where, "no patient found: expected a FHIR Patient resource or a bk:Patient "
-                                "(https://w3id.org/blinakg/ontology#Patient)")
-    return cohort
 
 
 def _line_of(warning: str) -> int:

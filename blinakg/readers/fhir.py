@@ -436,6 +436,7 @@ class _Reader:
         self.by_key: dict[str, _Found] = {}
         self.by_url: dict[str, _Found] = {}
         self.deleted: set[str] = set()
+        self.referenced_patients: dict[str, URIRef] = {}  # Patient.id -> IRI, of patients named by reference
 
     # -- warnings -----------------------------------------------------------
 
@@ -565,9 +566,11 @@ class _Reader:
         if target is not None:
             return self.iri(target)
         if kind == "Patient" and rid is not None:
-            iri = URIRef(f"{FHIR_RESOURCE_IRI}Patient/{quote(rid, safe='-._~')}")
-            self.graph.add((iri, RDF.type, BK.Patient))
-            self.graph.add((iri, BK.fhirId, Literal(rid)))
+            iri = self.referenced_patients.get(rid)
+            if iri is None:  # once per patient, not once per record
+                iri = self.referenced_patients[rid] = URIRef(f"{FHIR_RESOURCE_IRI}Patient/{quote(rid, safe='-._~')}")
+                self.graph.add((iri, RDF.type, BK.Patient))
+                self.graph.add((iri, BK.fhirId, Literal(rid)))
             return iri
         self.warn(
             found.line,

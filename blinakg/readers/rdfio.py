@@ -167,15 +167,32 @@ def parse_rdf_file(path: Path) -> Graph:
             outside itself (a JSON-LD context, an XML entity), or holds a literal
             whose lexical form does not fit its datatype (e.g. ``"abc"^^xsd:decimal``).
     """
-    import pyoxigraph as ox
-
-    fmt = RDF_FORMATS.get(path.suffix.lower())
-    if fmt is None:
+    if RDF_FORMATS.get(path.suffix.lower()) is None:
         raise InputError(path, f"unknown RDF file extension {path.suffix!r}")
     try:
         raw = path.read_bytes()
     except OSError as err:
         raise InputError(path, f"cannot read the file ({err.strerror or err})") from None
+    return parse_rdf_bytes(raw, path.suffix, path, path.resolve().as_uri())
+
+
+def parse_rdf_bytes(raw: bytes, suffix: str, path: Path | str, base_iri: str) -> Graph:
+    """Parse RDF held in memory (a member of a .zip) with the same guards as :func:`parse_rdf_file`.
+
+    Args:
+        raw: the document.
+        suffix: the extension that picks the format (``.ttl``, ``.nt``, …).
+        path: how messages name the document (``archive.zip!member.ttl``).
+        base_iri: the IRI relative IRIs resolve against.
+
+    Raises:
+        InputError: as :func:`parse_rdf_file`.
+    """
+    import pyoxigraph as ox
+
+    fmt = RDF_FORMATS.get(suffix.lower())
+    if fmt is None:
+        raise InputError(path, f"unknown RDF file extension {suffix!r}")
     if fmt == "xml":
         try:
             raw = as_utf8(raw, check_xml(raw).encoding)
@@ -201,7 +218,7 @@ def parse_rdf_file(path: Path) -> Graph:
                              found_line, found_column)
     graph = Graph()
     seen_typed: set[tuple[str, str]] = set()
-    parser = ox.parse(raw, format=_oxigraph_format(fmt), base_iri=path.resolve().as_uri(), rename_blank_nodes=True)
+    parser = ox.parse(raw, format=_oxigraph_format(fmt), base_iri=base_iri, rename_blank_nodes=True)
 
     def bind_prefixes() -> None:
         for prefix, namespace in getattr(parser, "prefixes", {}).items():

@@ -8,7 +8,9 @@
 The shapes are ``shapes/definitions/*.ttl`` (a subfolder, so screening never
 loads them). A file is validated together with the model (``ontology/*.ttl``),
 so it may use the model's value sets and classes; only nodes the file itself
-describes are reported.
+describes are reported. The terminology files of the same import (and
+blinakg's own, ``ontology/trials/``) are validated beside it: a model's value
+sets may live there (:mod:`blinakg.registry.models`).
 """
 
 from __future__ import annotations
@@ -45,12 +47,13 @@ def _name(node: object) -> str:
     return f"<{node}>" if isinstance(node, URIRef) else str(node)
 
 
-def check_definition(graph: Graph, label: str | Path) -> None:
+def check_definition(graph: Graph, label: str | Path, context: Graph | None = None) -> None:
     """Validate a Turtle trial model against the trial-definition shapes.
 
     Args:
         graph: the file's triples.
         label: the file, as messages name it.
+        context: terminology the model may read value sets from (beside the model).
 
     Raises:
         InputError: naming the file, the node and what is missing (at most five).
@@ -60,6 +63,8 @@ def check_definition(graph: Graph, label: str | Path) -> None:
     from ..model import load_model
 
     data = load_model()
+    if context is not None:
+        data += context
     data += graph
     conforms, report, _ = pyshacl.validate(data, shacl_graph=_shapes(), inference="none",
                                            advanced=False, allow_warnings=True)
@@ -75,9 +80,12 @@ def check_definition(graph: Graph, label: str | Path) -> None:
         message = report.value(result, SH.resultMessage)
         path = report.value(result, SH.resultPath)
         component = report.value(result, SH.sourceConstraintComponent)
+        value = report.value(result, SH.value)
         text = str(message) if isinstance(message, Literal) else f"fails {component}"
         if path is not None and message is None:
             text += f" on {_name(path)}"
+        if isinstance(value, URIRef):  # which value set is missing, say
+            text += f": {_name(value)}"
         problems.append((_name(focus), text))
     if not problems:
         return

@@ -13,6 +13,9 @@ Layout (beside the screening runs of :mod:`blinakg.sparql.store`)::
     <https://w3id.org/blinakg/graph/trial/NCT…>   one trial: registration facts,
                                                   links, criteria; provenance on
                                                   the graph IRI
+    <https://w3id.org/blinakg/graph/terminology/…> one terminology file that trial
+                                                  models read value sets from
+                                                  (:mod:`blinakg.registry.models`)
     <https://w3id.org/blinakg/graph/model>        the ontology (added when absent)
     <https://w3id.org/blinakg/graph/shapes>       the SHACL shapes (added when absent)
 
@@ -21,9 +24,11 @@ the member of a .zip); ``bk:sourceFormat``; ``bk:recordDate`` (the date of the
 record: the export's processing date, or the v2 version date);
 ``prov:generatedAtTime`` (the import); ``bk:contentHash`` (sha256 of the
 content, provenance left out); ``prov:wasDerivedFrom`` (the ClinicalTrials.gov
-page); ``prov:wasAttributedTo`` (blinakg).
+page); ``prov:wasAttributedTo`` (blinakg); ``dct:requires`` (the terminology
+graphs a trial model reads).
 
-Every input is read and checked before the store is touched, so bad input adds
+An embedded store gets the whole import in one transaction; an endpoint one
+Graph Store Protocol ``PUT`` a graph. Every input is read and checked before the store is touched, so bad input adds
 nothing. NCT04604691's registration facts (``ontology/registry/*.ttl``) are
 added to every store written, so the trial blinakg computes is always listed;
 being blinakg's own, they are replaced without ``--replace`` when a newer
@@ -38,69 +43,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from .. import __version__
 from ..errors import InputError, UsageError
 from ..namespaces import BK, ONTOLOGY_DIR
+from .entries import (GRAPH_BASE, TERMINOLOGY_FORMAT, TERMINOLOGY_GRAPH_BASE, TRIAL_GRAPH_BASE, TURTLE_FORMAT,
+                      Source, TrialEntry, trial_graph_iri)
 from .trial_rdf import Triple, as_graph, content_hash, record_graph, trial_iri
 
-GRAPH_BASE = "https://w3id.org/blinakg/graph/"
-TRIAL_GRAPH_BASE = GRAPH_BASE + "trial/"
 SOFTWARE = URIRef(f"https://w3id.org/blinakg/software/blinakg/{__version__}")
 BUILTIN_DIR = ONTOLOGY_DIR / "registry"
 RECORD_SUFFIXES = (".xml", ".json")
 MODEL_SUFFIXES = (".ttl",)
 MAX_MEMBER_BYTES = 64 << 20
 MAX_ZIP_BYTES = 1 << 30
-TURTLE_FORMAT = "Turtle trial model"
-
-
-def trial_graph_iri(nct: str) -> URIRef:
-    """The named graph of one trial."""
-    return URIRef(TRIAL_GRAPH_BASE + nct)
-
-
-@dataclass
-class Source:
-    """One input: a file, or a member of a .zip."""
-
-    label: str
-    suffix: str
-    data: bytes
-    path: Path | None = None
-
-
-@dataclass
-class TrialEntry:
-    """One trial, read and checked, ready to store."""
-
-    nct: str
-    trial: URIRef
-    content: set[Triple]
-    hash: str
-    source: str
-    source_format: str
-    record_date: dt.date | None = None
-    builtin: bool = False
-
-    @property
-    def graph_iri(self) -> URIRef:
-        return trial_graph_iri(self.nct)
 
 
 @dataclass
 class ImportSummary:
-    """What an import did, trial by trial."""
+    """What an import did, trial by trial (terminology graphs counted apart)."""
 
     added: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        parts = [f"{len(self.added)} added", f"{len(self.replaced)} replaced", f"{len(self.unchanged)} unchanged"]
-        return ", ".join(parts)
+        def counts(terminology: bool) -> list[int]:
+            return [sum(1 for key in keys if key.startswith("terminology/") == terminology)
+                    for keys in (self.added, self.replaced, self.unchanged)]
+
+        added, replaced, unchanged = counts(False)
+        text = f"{added} added, {replaced} replaced, {unchanged} unchanged"
+        added, replaced, unchanged = counts(True)
+        if added or replaced or unchanged:
+            text += f"; terminology: {added} added, {replaced} replaced, {unchanged} unchanged"
+        return text
 
 
 # ---------------------------------------------------------------------------
@@ -193,55 +172,8 @@ def _model_triples() -> Graph:
     return load_model()
 
 
-def _parse_turtle(source: Source) -> Graph:
-    from ..readers.rdfio import parse_rdf_file
-
-    if source.path is not None:
-        return parse_rdf_file(source.path)
-    from rdflib.plugins.parsers.notation3 import BadSyntax
-
-    graph = Graph()
-    try:
-        graph.parse(data=source.data.decode("utf-8"), format="turtle")
-    except UnicodeDecodeError:
-        raise InputError(source.label, "the file is not UTF-8 text") from None
-    except BadSyntax as err:
-        raise InputError(source.label, f"not valid Turtle: {err._why}", err.lines + 1) from None
-    except Exception as err:  # rdflib raises many kinds
-        raise InputError(source.label, f"not valid Turtle: {str(err).splitlines()[0] if str(err) else err}") from None
-    return graph
-
-
-def read_model(source: Source, model: Graph) -> list[TrialEntry]:
-    """A Turtle trial model: checked by the trial-definition shapes; one trial a file.
-
-    The trial's graph holds the file's triples less those already in the model
-    graph (so the union of the store's graphs never states a triple twice).
-    """
-    from .definitions import check_definition, trials_in
-
-    graph = _parse_turtle(source)
-    trials = trials_in(graph, source.label)
-    if len(trials) > 1:
-        raise InputError(source.label, "defines several trials (" + ", ".join(n for n, _ in trials)
-                                       + "); put one trial in each file")
-    check_definition(graph, source.label)
-    nct, trial = trials[0]
-    content = {triple for triple in graph if triple not in model}
-    if any(isinstance(term, BNode) for triple in content for term in triple):
-        # Blank node labels differ at every parse: canonical labels keep the hash stable, and
-        # skolem IRIs under the trial's graph keep two trials' blank nodes apart in a store.
-        from rdflib.compare import to_canonical_graph
-
-        base = f"{trial_graph_iri(nct)}/genid/"
-        content = {tuple(URIRef(base + str(t)) if isinstance(t, BNode) else t for t in triple)  # type: ignore[misc]
-                   for triple in to_canonical_graph(as_graph(content))}
-    return [TrialEntry(nct=nct, trial=trial, content=content, hash=content_hash(content), source=source.label,
-                       source_format=TURTLE_FORMAT)]
-
-
-def read_source(source: Source, model: Graph) -> list[TrialEntry]:
-    """The trials in one input.
+def read_records(source: Source) -> list[TrialEntry]:
+    """The trials of one ClinicalTrials.gov record file (XML, or API v2 JSON).
 
     Raises:
         InputError: naming the input and what is wrong with it.
@@ -253,10 +185,8 @@ def read_source(source: Source, model: Graph) -> list[TrialEntry]:
         if not looks_like_xml(source.data):
             raise InputError(source.label, "not a study record: the file is not XML")
         records = [parse_xml(source.data, source.label)]
-    elif source.suffix == ".json":
-        records = parse_json(source.data, source.label)
     else:
-        return read_model(source, model)
+        records = parse_json(source.data, source.label)
     entries = []
     for record in records:
         content = record_graph(record)
@@ -269,25 +199,61 @@ def read_source(source: Source, model: Graph) -> list[TrialEntry]:
 def read_all(paths: Iterable[Path], builtin: bool = True) -> list[TrialEntry]:
     """Read and check every input; NCT04604691's built-in entry added unless given.
 
+    Records first, then terminology files, then the trial models checked
+    against the model and that terminology (:mod:`blinakg.registry.models`);
+    blinakg's own terminology a model reads is added unless given.
+
     Raises:
         InputError: bad input (nothing has been written).
     """
+    from .models import builtin_terminology, defines_trial, model_entry, parse_turtle, terminology_entry
+
     model = _model_triples()
     entries: list[TrialEntry] = []
     seen: dict[str, str] = {}
+
+    def admit(entry: TrialEntry, label: str) -> None:
+        if entry.nct in seen:
+            what = "import one record per trial" if entry.trial is not None else \
+                "give each terminology file a name of its own"
+            raise InputError(label, f"{entry.nct} is also given by {seen[entry.nct]}; {what}")
+        seen[entry.nct] = entry.source
+        entries.append(entry)
+
+    models: list[tuple[Source, Graph]] = []
+    terminology: list[tuple[TrialEntry, Graph]] = []
     for source in collect(paths):
-        for entry in read_source(source, model):
-            if entry.nct in seen:
-                raise InputError(source.label, f"{entry.nct} is also given by {seen[entry.nct]}; "
-                                               "import one record per trial")
-            seen[entry.nct] = entry.source
-            entries.append(entry)
+        if source.suffix not in MODEL_SUFFIXES:
+            for entry in read_records(source):
+                admit(entry, source.label)
+            continue
+        graph = parse_turtle(source)
+        if defines_trial(graph):
+            models.append((source, graph))
+            continue
+        entry = terminology_entry(graph, source.label, model)
+        admit(entry, source.label)
+        terminology.append((entry, graph))
+    pool = terminology
+    if models:  # blinakg's own terminology is read only for the models that may need it
+        pool = terminology + builtin_terminology(model, {entry.nct for entry, _ in terminology})
+    for source, graph in models:
+        admit(model_entry(graph, source.label, model, pool), source.label)
+    needed = {name for entry in entries for name in entry.requires}
+    entries.extend(entry for entry, _ in pool if entry.builtin and entry.graph_iri in needed)
     if builtin:
+        given = {entry.nct: entry for entry in entries}
         for path in sorted(BUILTIN_DIR.glob("*.ttl")):
-            for entry in read_source(Source(label=str(path), suffix=".ttl", data=b"", path=path), model):
-                if entry.nct not in seen:
-                    entry.builtin = True
-                    entries.append(entry)
+            source = Source(label=str(path), suffix=".ttl", data=b"", path=path)
+            own = model_entry(parse_turtle(source), source.label, model, [])
+            other = given.get(own.nct)
+            if other is None:
+                own.builtin = True
+                entries.append(own)
+            elif other.source_format == TURTLE_FORMAT:
+                # A model of the trial (ontology/nct04604691.ttl) keeps blinakg's registration facts.
+                other.content |= own.content
+                other.hash = content_hash(other.content)
     return entries
 
 
@@ -296,7 +262,10 @@ def provenance(entry: TrialEntry, created: dt.datetime) -> set[Triple]:
     graph: set[Triple] = set()
     node = entry.graph_iri
     graph.add((node, RDF.type, PROV.Entity))
-    graph.add((node, DCTERMS.subject, entry.trial))
+    if entry.trial is not None:
+        graph.add((node, DCTERMS.subject, entry.trial))
+    for required in entry.requires:
+        graph.add((node, DCTERMS.requires, required))
     graph.add((node, DCTERMS.source, Literal(entry.source)))
     graph.add((node, BK.sourceFormat, Literal(entry.source_format)))
     if entry.record_date is not None:
@@ -304,7 +273,7 @@ def provenance(entry: TrialEntry, created: dt.datetime) -> set[Triple]:
     stamp = created.astimezone(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     graph.add((node, PROV.generatedAtTime, Literal(stamp, datatype=XSD.dateTime)))
     graph.add((node, BK.contentHash, Literal(entry.hash)))
-    if entry.source_format != TURTLE_FORMAT:
+    if entry.source_format not in (TURTLE_FORMAT, TERMINOLOGY_FORMAT):
         graph.add((node, PROV.wasDerivedFrom, URIRef(f"https://clinicaltrials.gov/study/{entry.nct}")))
     graph.add((node, PROV.wasAttributedTo, SOFTWARE))
     graph.add((SOFTWARE, RDF.type, PROV.SoftwareAgent))
@@ -318,12 +287,12 @@ def provenance(entry: TrialEntry, created: dt.datetime) -> set[Triple]:
 
 _HASHES = (
     "SELECT ?g ?hash WHERE { GRAPH ?g { ?g <https://w3id.org/blinakg/ontology#contentHash> ?hash } "
-    f'FILTER (STRSTARTS(STR(?g), "{TRIAL_GRAPH_BASE}")) }}'
+    f'FILTER (STRSTARTS(STR(?g), "{TRIAL_GRAPH_BASE}") || STRSTARTS(STR(?g), "{TERMINOLOGY_GRAPH_BASE}")) }}'
 )
 
 
 def stored_hashes(store: Any) -> dict[str, str]:
-    """The content hash of every trial graph in a store, by graph IRI."""
+    """The content hash of every trial and terminology graph in a store, by graph IRI."""
     result = store.query(_HASHES)
     return {str(row[0]): str(row[1]) for row in result.rows if row[0] is not None and row[1] is not None}
 
@@ -358,6 +327,37 @@ def plan(entries: list[TrialEntry], hashes: dict[str, str], replace: bool, label
     return summary
 
 
+_READERS = (
+    "SELECT DISTINCT ?g ?node WHERE {{ GRAPH ?g {{ ?g <http://purl.org/dc/terms/requires> <{t}> . ?s ?p ?node "
+    "FILTER (?s != ?g) }} GRAPH <{t}> {{ ?node ?q ?v }} FILTER (?node != <{t}>) }}"
+)
+
+
+def check_terminology_kept(store: Any, entries: list[TrialEntry], replaced: set[str]) -> None:
+    """A terminology graph replaced must still describe every node the stored trials that read it use.
+
+    A trial imported again in the same import is checked against the new
+    terminology when it is read, so only the others are looked at here.
+
+    Raises:
+        InputError: naming the terminology file, what it no longer describes and who reads it.
+    """
+    given = {str(entry.graph_iri) for entry in entries}
+    for entry in entries:
+        if not entry.is_terminology or entry.nct not in replaced:
+            continue
+        described = {str(s) for s, _, _ in entry.content}
+        lost = sorted({(str(row[1]), str(row[0]).rpartition("/")[2])
+                       for row in store.query(_READERS.format(t=entry.graph_iri)).rows
+                       if str(row[0]) not in given and str(row[1]) not in described})
+        if lost:
+            shown = "; ".join(f"<{node}> (read by {trial})" for node, trial in lost[:5])
+            more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+            raise InputError(entry.source, f"replaces {entry.nct} but no longer describes {shown}{more}, which "
+                                           "stored trials read; import those trials too, changed to do without "
+                                           "(nothing was added)")
+
+
 def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | None = None) -> ImportSummary:
     """Read, check and store trials: all or nothing.
 
@@ -381,68 +381,30 @@ def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | Non
     store = target.open(writable=True)
     try:
         summary = plan(entries, stored_hashes(store), target.replace, target.describe())
-        # Contents first, provenance (with the content hash) last: a trial whose
-        # writing was cut short has no hash, so the next import writes it again.
-        contents: list[tuple[URIRef, Iterable[Triple]]] = []
-        provenances: list[tuple[URIRef, Iterable[Triple]]] = []
+        check_terminology_kept(store, entries, set(summary.replaced))
         todo = set(summary.added) | set(summary.replaced)
-        for entry in entries:
-            if entry.nct in todo:
-                contents.append((entry.graph_iri, entry.content))
-                provenances.append((entry.graph_iri, provenance(entry, created)))
+        # Terminology before the trials that read it (an endpoint gets one PUT a graph).
+        graphs: list[tuple[URIRef, Iterable[Triple]]] = []
+        for entry in sorted((e for e in entries if e.nct in todo), key=lambda e: not e.is_terminology):
+            graphs.append((entry.graph_iri, entry.content | provenance(entry, created)))
         if not _has_graph(store, MODEL_GRAPH):
             from ..model import load_model, load_shapes
 
-            contents.append((MODEL_GRAPH, load_model()))
+            graphs.append((MODEL_GRAPH, load_model()))
             if not _has_graph(store, SHAPES_GRAPH):
-                contents.append((SHAPES_GRAPH, load_shapes()))
+                graphs.append((SHAPES_GRAPH, load_shapes()))
         if isinstance(store, EmbeddedStore):
-            _write_embedded(store, contents, provenances)
+            # One transaction for the whole import: a writer killed at any moment leaves
+            # the store as it was or with every graph of the import (issue 12, D1).
+            store.replace_graphs(graphs)
         elif isinstance(store, RemoteStore):
-            extra = dict(provenances)
-            for name, triples in contents:
-                graph = as_graph(triples)
-                for triple in extra.get(name, ()):
-                    graph.add(triple)
-                store.put_graph(name, graph)
+            for name, graph in graphs:  # a PUT replaces its graph whole: old or new, never half
+                store.put_graph(name, as_graph(graph))
     finally:
         store.close()
     return summary
 
 
-def _write_embedded(store: Any, contents: list[tuple[URIRef, Iterable[Triple]]],
-                    provenances: list[tuple[URIRef, Iterable[Triple]]]) -> None:
-    """Replace the named graphs: contents bulk-loaded, then the provenance in one transaction."""
-    import pyoxigraph as ox
-
-    from ..sparql.store import to_oxigraph
-
-    cache: dict[Any, Any] = {}
-
-    def term(node: Any) -> Any:
-        if isinstance(node, URIRef):
-            found = cache.get(node)
-            if found is None:
-                found = cache[node] = ox.NamedNode(str(node))
-            return found
-        return to_oxigraph(node)
-
-    def quads(batch: list[tuple[URIRef, Iterable[Triple]]]) -> list[Any]:
-        out: list[Any] = []
-        for name, triples in batch:
-            graph_name = ox.NamedNode(str(name))
-            out.extend(ox.Quad(term(s), term(p), term(o), graph_name) for s, p, o in triples)
-        return out
-
-    try:
-        for name, _ in contents:
-            store.store.remove_graph(ox.NamedNode(str(name)))
-        store.store.bulk_extend(quads(contents))
-        store.store.extend(quads(provenances))
-        store.store.flush()
-    except OSError as err:
-        raise InputError(store.path, f"cannot write to the store ({err})") from None
-
-
-__all__ = ["import_trials", "read_all", "collect", "read_source", "provenance", "plan", "stored_hashes",
-           "trial_graph_iri", "TrialEntry", "ImportSummary", "Source", "TRIAL_GRAPH_BASE"]
+__all__ = ["import_trials", "check_terminology_kept", "read_all", "read_records", "collect", "provenance", "plan", "stored_hashes",
+           "trial_graph_iri", "TrialEntry", "ImportSummary", "Source", "GRAPH_BASE", "TRIAL_GRAPH_BASE",
+           "TERMINOLOGY_GRAPH_BASE"]

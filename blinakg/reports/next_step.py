@@ -398,14 +398,15 @@ def earliest_eligible_date(patient: PatientResult, as_of: dt.date,
     return max(dates) if dates else None
 
 
-def annotate(screening: Screening, model: Graph) -> None:
+def annotate(screening: Screening, model: Graph | dict[URIRef, CheckParameters]) -> None:
     """Fill ``next_step`` of every failing or unknown criterion and each patient's ``earliest_eligible_date``.
 
     Args:
         screening: the results of any engine; changed in place.
-        model: the ontology graph the screening used (the checks' parameters).
+        model: the ontology graph the screening used, or the checks' parameters
+            read from it (:func:`check_parameters`).
     """
-    params = check_parameters(model)
+    params = model if isinstance(model, dict) else check_parameters(model)
     for patient in screening.patients:
         steps_of: dict[str, list[tuple[CheckResult, Step]]] = {}
         for criterion in patient.criteria:

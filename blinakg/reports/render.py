@@ -33,33 +33,22 @@ STATUS_IRI = {"pass": BK.Pass, "fail": BK.Fail, "unknown": BK.Unknown, "review":
 VERDICT_IRI = {"eligible": BK.Eligible, "ineligible": BK.Ineligible, "indeterminate": BK.Indeterminate}
 
 
+def patient_json(patient: Any) -> dict[str, Any]:
+    """One patient of the JSON report of contract.md."""
+    return {
+        "id": patient.id,
+        "verdict": patient.verdict,
+        "criteria": [_criterion_json(c) for c in patient.criteria],
+        "earliest_eligible_date": _iso(patient.earliest_eligible_date),
+    }
+
+
 def to_json(screening: Screening) -> dict[str, Any]:
     """The JSON report of contract.md."""
     return {
         "trial": TRIAL_ID,
         "as_of": screening.as_of.isoformat(),
-        "patients": [
-            {
-                "id": patient.id,
-                "verdict": patient.verdict,
-                "criteria": [
-                    {
-                        "id": c.id,
-                        "kind": c.kind,
-                        "status": c.status,
-                        "text": c.text,
-                        "explanation": c.explanation,
-                        "evidence": [e.as_dict() for e in c.evidence],
-                        # contract.md: on fail/unknown, null when nothing in the data changes it;
-                        # null on pass and review (one shape for every criterion).
-                        "next_step": c.next_step if c.status in ("fail", "unknown") else None,
-                    }
-                    for c in patient.criteria
-                ],
-                "earliest_eligible_date": _iso(patient.earliest_eligible_date),
-            }
-            for patient in screening.patients
-        ],
+        "patients": [patient_json(patient) for patient in screening.patients],
         "warnings": screening.warnings,
     }
 
@@ -83,6 +72,13 @@ def _criterion_json(c: Any) -> dict[str, Any]:
             "next_step": c.next_step if c.status in ("fail", "unknown") else None}
 
 
+def trials_patient_json(patient: Any) -> dict[str, Any]:
+    """One patient of the several-trial JSON report: a verdict and criteria per trial."""
+    return {"id": patient.id,
+            "trials": [{"trial": t.trial, "verdict": t.verdict, "criteria": [_criterion_json(c) for c in t.criteria]}
+                       for t in patient.trials]}
+
+
 def trials_json(screening: Screening, catalogue: list[dict[str, Any]]) -> dict[str, Any]:
     """The JSON report of a screening against several trials.
 
@@ -93,12 +89,7 @@ def trials_json(screening: Screening, catalogue: list[dict[str, Any]]) -> dict[s
     return {
         "as_of": screening.as_of.isoformat(),
         "trials": catalogue,
-        "patients": [
-            {"id": patient.id,
-             "trials": [{"trial": t.trial, "verdict": t.verdict, "criteria": [_criterion_json(c) for c in t.criteria]}
-                        for t in patient.trials]}
-            for patient in screening.patients
-        ],
+        "patients": [trials_patient_json(patient) for patient in screening.patients],
         "warnings": screening.warnings,
     }
 

@@ -211,20 +211,24 @@ from_oxigraph = to_rdflib
 
 def run_update(graphs: RunGraphs) -> str:
     """One SPARQL update that replaces the run's graphs and the shared ones (the model, the shapes,
-    any other), and adds their quads.
+    any other), and adds their quads."""
+    return graphs_update([(data_graph_iri(graphs.run), graphs.data), *graphs.shared_graphs(),
+                          (graphs.run, graphs.results)])
 
-    Blank node labels are kept, so a blank node shared by the results and the
-    data stays one node (one ``INSERT DATA`` is one scope for labels). The
-    triples are written by Oxigraph's N-Triples serializer, whose statements
-    are valid SPARQL triples.
+
+def graphs_update(targets: Sequence[tuple[URIRef, Iterable[tuple[Node, Node, Node]]]]) -> str:
+    """One SPARQL update that replaces each named graph by the triples given.
+
+    Blank node labels are kept, so a blank node shared by two graphs stays one
+    node (one ``INSERT DATA`` is one scope for labels). The triples are written
+    by Oxigraph's N-Triples serializer, whose statements are valid SPARQL
+    triples.
     """
     import pyoxigraph as ox
 
-    targets = [(graphs.data, data_graph_iri(graphs.run)),
-               *((graph, name) for name, graph in graphs.shared_graphs()), (graphs.results, graphs.run)]
-    parts = [f"DROP SILENT GRAPH <{name}> ;" for _, name in targets]
+    parts = [f"DROP SILENT GRAPH <{name}> ;" for name, _ in targets]
     parts.append("INSERT DATA {")
-    for graph, name in targets:
+    for name, graph in targets:
         triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph]
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
         parts.append(f"GRAPH <{name}> {{")
@@ -413,25 +417,36 @@ class EmbeddedStore:
         Raises:
             InputError: the run is already there and ``replace`` is false.
         """
-        import pyoxigraph as ox
-
         exists = self.has_run(graphs.run)
         if exists and not replace:
             raise InputError(self.path, _exists_message(graphs.run))
-        data_name = data_graph_iri(graphs.run)
+        # The shared graphs (model, shapes; against several trials the trials and their shapes)
+        # are written only when the store does not hold them as they are.
+        changed = [(name, graph) for name, graph in graphs.shared_graphs() if not self._holds(name, graph)]
+        self.replace_graphs([(data_graph_iri(graphs.run), graphs.data), *changed, (graphs.run, graphs.results)])
+
+    def replace_graphs(self, targets: Sequence[tuple[URIRef, Iterable[tuple[Node, Node, Node]]]]) -> None:
+        """Replace named graphs by the triples given, all in one Oxigraph transaction.
+
+        Issue 12 (D1): a SIGKILL at any moment leaves the store as it was or
+        with every graph written; no graph is removed before its replacement is
+        in. When none of the graphs exists yet (a new run, new trials) the quads
+        go in by one ``Store.extend``; otherwise by one SPARQL update (``DROP``
+        and ``INSERT DATA``), which costs more.
+
+        Raises:
+            InputError: the store cannot be written.
+        """
+        import pyoxigraph as ox
+
         try:
-            shared = graphs.shared_graphs()
-            absent = {name for name, _ in shared if not self.store.contains_named_graph(ox.NamedNode(str(name)))}
-            if (not exists and not self.store.contains_named_graph(ox.NamedNode(str(data_name)))
-                    and all(self._holds(name, graph) for name, graph in shared if name not in absent)):
-                added = [(graphs.data, data_name), *((g, n) for n, g in shared if n in absent),
-                         (graphs.results, graphs.run)]
+            if not any(self.store.contains_named_graph(ox.NamedNode(str(name))) for name, _ in targets):
                 self.store.extend(
                     ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(name)))
-                    for graph, name in added for s, p, o in graph
+                    for name, graph in targets for s, p, o in graph
                 )
             else:
-                self.store.update(run_update(graphs))
+                self.store.update(graphs_update(targets))
             self.store.flush()
         except OSError as err:
             raise InputError(self.path, f"cannot write to the store ({err})") from None

@@ -46,14 +46,22 @@ WHERE {
 } ;
 
 # Records: some code included, no code excluded, not in an excluded value set.
+# The sets ready in this round are found first (a few dozen), then their
+# records; MINUS rather than a correlated FILTER NOT EXISTS, which pyoxigraph
+# evaluates record by record (both are bound, so the two mean the same here).
 INSERT { ?record bk:inValueSet ?valueSet }
 WHERE {
-  ?record a bk:Evidence ; bk:code ?code .
+  {
+    SELECT ?valueSet WHERE {
+      ?valueSet a bk:ValueSet .
+      FILTER NOT EXISTS { ?valueSet bk:membershipComputed true }
+      FILTER NOT EXISTS { ?valueSet bk:excludesValueSet ?pending . FILTER NOT EXISTS { ?pending bk:membershipComputed true } }
+    }
+  }
   ?code bk:codeInValueSet ?valueSet .
-  FILTER NOT EXISTS { ?valueSet bk:membershipComputed true }
-  FILTER NOT EXISTS { ?valueSet bk:excludesValueSet ?pending . FILTER NOT EXISTS { ?pending bk:membershipComputed true } }
-  FILTER NOT EXISTS { ?record bk:code ?other . ?other bk:codeExcludedFrom ?valueSet }
-  FILTER NOT EXISTS { ?valueSet bk:excludesValueSet ?otherSet . ?record bk:inValueSet ?otherSet }
+  ?record bk:code ?code ; a bk:Evidence .
+  MINUS { ?record bk:code ?other . ?other bk:codeExcludedFrom ?valueSet }
+  MINUS { ?valueSet bk:excludesValueSet ?otherSet . ?record bk:inValueSet ?otherSet }
 } ;
 
 INSERT { ?valueSet bk:membershipComputed true }

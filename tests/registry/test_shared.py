@@ -108,3 +108,29 @@ def test_serve_starts_with_only_the_registry(registry_only_server: str) -> None:
     # I5 of the computable model (3 checks), and I5 of AALL1331's imported text (none).
     assert {str(r[0]) for r in rows} == {"NCT04604691", "NCT02101853"}
     assert any(str(r[0]) == "NCT04604691" and str(r[6]) == "3" for r in rows)
+
+
+def test_trial_models_in_an_external_store_answer_as_the_model_does(
+        external_endpoint: tuple[str, str], tmp_path: Path) -> None:  # noqa: F811
+    """The computable trials and their terminology through the Graph Store Protocol: `registry list`
+    and the trial catalogue queries answer the same from the endpoint, the embedded store, and
+    the model files themselves (`--data ontology/trials/`)."""
+    endpoint, graph_store = external_endpoint
+    trials = str(ROOT / "ontology" / "trials")
+    code, _, err = run("registry", "import", trials, "--endpoint", endpoint, "--graph-store", graph_store)
+    assert code == 0 and "terminology: 1 added" in err, err
+    local = tmp_path / "store"
+    assert run("registry", "import", trials, "--store", str(local))[0] == 0
+    code, remote_list, err = run("registry", "list", "--endpoint", endpoint, "--format", "json")
+    assert code == 0, err
+    code, local_list, err = run("registry", "list", "--store", str(local), "--format", "json")
+    assert code == 0, err
+    assert json.loads(remote_list) == json.loads(local_list)
+    assert all(t["computable"] for t in json.loads(remote_list))
+    for name in ("trial-thresholds", "trial-criteria"):
+        answers = []
+        for where in (("--endpoint", endpoint), ("--store", str(local)), ("--data", trials)):
+            code, out, err = run("query", name, *where, "--format", "json")
+            assert code == 0, err
+            answers.append(q.normal_rows(parse_json_results(json.loads(out))))
+        assert answers[0] and answers[0] == answers[1] == answers[2], name
