@@ -12,7 +12,7 @@ from blinakg.cli import main
 
 from .conftest import EXAMPLES, ROOT
 
-COMPUTABLE = ["NCT04604691", "NCT00077493", "NCT00098839", "NCT01700946", "NCT02101853", "NCT06607419"]
+COMPUTABLE = ["NCT04604691", "NCT00077493", "NCT00098839", "NCT00382109", "NCT01700946", "NCT02101853", "NCT06607419"]
 REGISTRY_ZIP = ROOT.parent / "shared" / "registry" / "ctgov-pediatric-acute-leukemia-2021-05-11.zip"
 
 
@@ -52,7 +52,7 @@ def test_trial_all_gives_the_several_trials_report() -> None:
                 assert list(c) == ["id", "kind", "status", "text", "explanation", "evidence", "next_step"]
                 assert c["status"] in ("pass", "fail", "unknown", "review") and c["explanation"]
     sizes = {t["trial"]: len(t["criteria"]) for t in report["patients"][0]["trials"]}
-    assert sizes == {"NCT04604691": 20, "NCT00077493": 35, "NCT00098839": 35, "NCT01700946": 14,
+    assert sizes == {"NCT04604691": 20, "NCT00077493": 35, "NCT00098839": 35, "NCT00382109": 22, "NCT01700946": 14,
                      "NCT02101853": 28, "NCT06607419": 16}
 
 
