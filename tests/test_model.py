@@ -95,6 +95,27 @@ def test_model_check_returns_no_rows(query: catalogue.Query) -> None:
 
 
 @pytest.mark.parametrize("query", VIOLATION_QUERIES, ids=lambda q: q.id)
+def test_model_check_returns_no_rows_with_the_other_trials(query: catalogue.Query) -> None:
+    """The same checks over every computable trial (issue 10), with the shapes generated from their checks."""
+    from blinakg.model import generated_shapes
+
+    model = load_model(trials=True)
+    rows = list((model + generated_shapes(model)).query(query.text))
+    assert rows == [], f"{query.id}: {query.summary}\n{rows}"
+
+
+def test_an_age_check_without_a_bound_it_can_read_is_a_model_fault() -> None:
+    """bk:minAgeDays alone (a registration field's form) on a criterion would pass everyone: refused."""
+    graph = load_model()
+    graph.parse(data="""
+        @prefix bk: <https://w3id.org/blinakg/ontology#> .
+        <urn:planted:age> a bk:AgeCheck ; bk:criterion <urn:planted:I9> ; bk:label "age" ; bk:minAgeDays 28 .
+    """, format="turtle")
+    rows = list(graph.query(catalogue.get("check-parameters-violation").text))
+    assert [(str(r[0]), "days" in str(r[1])) for r in rows] == [("urn:planted:age", True)]
+
+
+@pytest.mark.parametrize("query", VIOLATION_QUERIES, ids=lambda q: q.id)
 def test_model_check_can_fail(query: catalogue.Query) -> None:
     """Each check finds a planted fault, so it is not a test that cannot fail."""
     graph = load_model() + load_shapes()

@@ -12,7 +12,7 @@ from blinakg.cli import main
 
 from .conftest import EXAMPLES, ROOT
 
-COMPUTABLE = ["NCT04604691", "NCT00077493", "NCT00098839", "NCT01700946", "NCT02101853", "NCT06607419"]
+COMPUTABLE = ["NCT04604691", "NCT00077493", "NCT00098839", "NCT00382109", "NCT01700946", "NCT02101853", "NCT06607419"]
 REGISTRY_ZIP = ROOT.parent / "shared" / "registry" / "ctgov-pediatric-acute-leukemia-2021-05-11.zip"
 
 
@@ -52,7 +52,7 @@ def test_trial_all_gives_the_several_trials_report() -> None:
                 assert list(c) == ["id", "kind", "status", "text", "explanation", "evidence", "next_step"]
                 assert c["status"] in ("pass", "fail", "unknown", "review") and c["explanation"]
     sizes = {t["trial"]: len(t["criteria"]) for t in report["patients"][0]["trials"]}
-    assert sizes == {"NCT04604691": 20, "NCT00077493": 35, "NCT00098839": 35, "NCT01700946": 14,
+    assert sizes == {"NCT04604691": 20, "NCT00077493": 35, "NCT00098839": 35, "NCT00382109": 22, "NCT01700946": 14,
                      "NCT02101853": 28, "NCT06607419": 16}
 
 
@@ -108,7 +108,7 @@ def test_turtle_gives_a_verdict_per_trial_on_a_run_of_its_own() -> None:
     results = list(graph.subjects(RDF.type, BK.PatientResult))
     assert len(results) == 3 * len(COMPUTABLE)
     assert all(graph.value(r, BK.trial) is not None and graph.value(r, BK.verdict) is not None for r in results)
-    assert len(set(graph.subjects(RDF.type, BK.CriterionResult))) == 3 * (20 + 35 + 35 + 14 + 28 + 16)
+    assert len(set(graph.subjects(RDF.type, BK.CriterionResult))) == 3 * (20 + 35 + 35 + 22 + 14 + 28 + 16)
     # Its own run, not the single-trial run of the same patients (tests/test_trials_store.py stores both).
     code, single, err = run("validate", str(EXAMPLES), "--as-of", "2025-03-01", "--format", "turtle", "--jobs", "1")
     assert code == 1, err
@@ -128,12 +128,12 @@ def test_text_only_trials_of_the_registry_are_listed_not_computable(no_registry:
     computable = [t["trial"] for t in report["trials"] if t["computable"]]
     text_only = [t for t in report["trials"] if not t["computable"]]
     assert computable == COMPUTABLE
-    assert len(text_only) == 197 - 5  # the registry's 197 trials, 5 of them computable here
+    assert len(text_only) == 197 - 6  # the registry's 197 trials, 6 of them computable here
     assert all(t["title"] for t in text_only)
-    assert all(len(p["trials"]) == 6 for p in report["patients"])  # no verdict for text-only trials
+    assert all(len(p["trials"]) == len(COMPUTABLE) for p in report["patients"])  # no verdict for text-only trials
     # Named explicitly, a text-only trial is listed, not screened.
-    report = _json("--trial", "NCT00382109", "--trial", "NCT04604691")
-    assert report["trials"][0] == {"trial": "NCT00382109", "title": report["trials"][0]["title"], "computable": False}
+    report = _json("--trial", "NCT02435849", "--trial", "NCT04604691")
+    assert report["trials"][0] == {"trial": "NCT02435849", "title": report["trials"][0]["title"], "computable": False}
     assert [t["trial"] for t in report["patients"][0]["trials"]] == ["NCT04604691"]
 
 

@@ -14,7 +14,10 @@ a unit registry or a closure is worked out once, here, before validation:
   value set's canonical unit (:mod:`blinakg.units`);
 * ``bk:polarity``, ``bk:ActiveRecord``, ``bk:consentDate``,
   ``bk:PotentiallyChildbearing`` — the remaining ``queries/derive`` updates;
-* ``bk:birthEarliest`` / ``bk:birthLatest`` — the range a partial birth date allows.
+* ``bk:birthEarliest`` / ``bk:birthLatest`` — the range a partial birth date allows;
+* ``bk:cnsStatusLowest`` / ``bk:cnsStatusHighest``, ``bk:ageLimit`` — the CNS status a CSF
+  finding states and the age-banded limits a result is compared with (issue 10;
+  ``70-cns-status.ru``, ``80-age-limits.ru``).
 
 Nothing here knows a criterion: thresholds, windows and value sets are read
 from the model graph.
@@ -313,7 +316,7 @@ def screening_node(as_of: dt.date) -> URIRef:
 
 
 DERIVE_UPDATES = ("derive-evidence", "derive-value-sets", "derive-polarity", "derive-active",
-                  "derive-patient", "derive-estimates")
+                  "derive-patient", "derive-estimates", "derive-cns-status", "derive-age-limits")
 
 
 def derive_store(store: ox.Store, as_of: dt.date) -> ox.Store:
