@@ -211,7 +211,7 @@ def test_a_link_opens_one_patient(browser: Any, report: str, tmp_path: Path) -> 
 #  Several trials (validate --trial … --format html; issue 10)
 # ---------------------------------------------------------------------------
 
-TEXT_ONLY = {"trial": "NCT00382109", "title": "A registry trial <b>text only</b>", "computable": False}
+TEXT_ONLY = {"trial": "NCT02435849", "title": "A registry trial <b>text only</b>", "computable": False}
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +279,7 @@ def test_trials_page_carries_the_several_trials_json(trials_screening: tuple[Scr
                         for e in evidence] == criterion["evidence"]
                 assert (text(next_step) if next_step != -2 else None) == criterion["next_step"]
     # What the page states beside the data: the trials, their counts, the text-only trial, the warning.
-    assert "NCT00382109" in trials_report and "A registry trial &lt;b&gt;text only&lt;/b&gt;" in trials_report
+    assert "NCT02435849" in trials_report and "A registry trial &lt;b&gt;text only&lt;/b&gt;" in trials_report
     assert "Not computable (text only in the registry): 1 trial" in trials_report
     assert "Observation/obs-9 is dated after 2025-03-01 and was ignored." in trials_report
     row = re.search(r'<tr data-trial="NCT04604691">.*?</tr>', trials_report, re.S)

@@ -19,9 +19,10 @@ from blinakg.sparql.store import (MODEL_GRAPH, TRIAL_SHAPES_GRAPH, TRIALS_GRAPH,
 from .conftest import EXAMPLES
 from .test_store import external_endpoint  # noqa: F401 (a fixture)
 
-COMPUTABLE = ["NCT04604691", "NCT00077493", "NCT00098839", "NCT01700946", "NCT02101853", "NCT06607419"]
-SIZES = {"NCT04604691": 20, "NCT00077493": 35, "NCT00098839": 35, "NCT01700946": 14, "NCT02101853": 28,
-         "NCT06607419": 16}
+COMPUTABLE = ["NCT04604691", "NCT00077493", "NCT00098839", "NCT00382109", "NCT01700946", "NCT02101853",
+              "NCT06607419"]
+SIZES = {"NCT04604691": 20, "NCT00077493": 35, "NCT00098839": 35, "NCT00382109": 22, "NCT01700946": 14,
+         "NCT02101853": 28, "NCT06607419": 16}
 ADDED = "blinakg: added screening run <"
 
 
@@ -139,7 +140,8 @@ def test_stored_run_answers_as_the_turtle_report(tmp_path: Path) -> None:
         assert stored == expected and stored, (name, params)
     matches = rows("trial-matches", "--store", str(store), "--param", "patient=pat-017")
     assert [(r[1], r[2]) for r in matches] == [
-        ("NCT00077493", "indeterminate"), ("NCT00098839", "indeterminate"), ("NCT01700946", "eligible"),
+        ("NCT00077493", "indeterminate"), ("NCT00098839", "indeterminate"), ("NCT00382109", "indeterminate"),
+        ("NCT01700946", "eligible"),
         ("NCT02101853", "indeterminate"), ("NCT04604691", "ineligible"), ("NCT06607419", "ineligible")]
 
 

@@ -57,9 +57,14 @@ def defines_trial(graph: Graph) -> bool:
     return (None, RDF.type, BK.ClinicalTrial) in graph
 
 
+#: What a terminology file defines: reference data that trial models read but do not own
+#: (value sets, concepts, and the age-banded tables of limits that "ULN for age" checks read).
+TERMINOLOGY_CLASSES = (BK.ValueSet, SKOS.Concept, BK.AgeLimitTable)
+
+
 def defines_terminology(graph: Graph) -> bool:
-    """Whether a file defines value sets or concepts (a terminology file)."""
-    return (None, RDF.type, BK.ValueSet) in graph or (None, RDF.type, SKOS.Concept) in graph
+    """Whether a file defines value sets, concepts or tables of limits (a terminology file)."""
+    return any((None, RDF.type, kind) in graph for kind in TERMINOLOGY_CLASSES)
 
 
 def _canonical(content: set[Triple], graph_iri: URIRef) -> set[Triple]:
@@ -82,7 +87,7 @@ def terminology_entry(graph: Graph, label: str, model: Graph, builtin: bool = Fa
     """
     if not defines_terminology(graph):
         raise InputError(label, "neither a trial model (no bk:ClinicalTrial with a dct:identifier, its NCT ID) "
-                                "nor terminology (no bk:ValueSet or skos:Concept)")
+                                "nor terminology (no bk:ValueSet, skos:Concept or bk:AgeLimitTable)")
     name = TERMINOLOGY_KEY + slug(Path(label.rpartition("!")[2]).stem)
     content = _canonical({t for t in graph if t not in model}, URIRef(GRAPH_BASE + name))
     return TrialEntry(nct=name, trial=None, content=content, hash=content_hash(content), source=label,

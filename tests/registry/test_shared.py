@@ -118,7 +118,8 @@ def test_trial_models_in_an_external_store_answer_as_the_model_does(
     endpoint, graph_store = external_endpoint
     trials = str(ROOT / "ontology" / "trials")
     code, _, err = run("registry", "import", trials, "--endpoint", endpoint, "--graph-store", graph_store)
-    assert code == 0 and "terminology: 1 added" in err, err
+    terminology = set((ROOT / "ontology" / "trials").glob("*.ttl")) - set((ROOT / "ontology" / "trials").glob("NCT*.ttl"))
+    assert code == 0 and f"terminology: {len(terminology)} added" in err, err
     local = tmp_path / "store"
     assert run("registry", "import", trials, "--store", str(local))[0] == 0
     code, remote_list, err = run("registry", "list", "--endpoint", endpoint, "--format", "json")
