@@ -14,9 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter, deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, islice
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -25,7 +27,7 @@ from rdflib import Graph, URIRef
 
 from ..model import generated_shapes, load_model, load_shapes
 from ..namespaces import BK
-from ..readers.cohort import ChunkInput, Cohort, lift_chunk, partition, read_cohort
+from ..readers.cohort import ChunkInput, Cohort, RangeMapper, index_range, lift_chunk, partition, read_cohort
 from ..readers.fhir import code_iri_table
 from ..readers.relevance import Relevance
 from .assemble import ChunkResult, Criterion, assemble, trial_criteria
@@ -74,7 +76,7 @@ def _screen_chunk(chunk: ChunkInput) -> ChunkResult:
     global _shapes
     settings = _settings
     assert settings is not None
-    data, warnings, passed = lift_chunk(chunk, settings.files, settings.codes, settings.relevance)
+    data, warnings, passed = lift_chunk(chunk, chunk.files, settings.codes, settings.relevance)
     store = derive_store(new_store(settings.model_nt, data), settings.as_of)
     if settings.engine == "pyshacl":
         if _shapes is None:
@@ -143,23 +145,64 @@ class _Bar:
             self.bar.close()
 
 
-def _run(chunks: Iterator[ChunkInput], settings: Settings, jobs: int, total: int, quiet: bool,
+def _index_part(part: Any) -> Any:
+    """First pass over one stretch of an NDJSON file (runs in a worker)."""
+    assert _settings is not None
+    return index_range(part, _settings.codes, _settings.relevance)
+
+
+@contextmanager
+def _workers(jobs: int, settings: Settings) -> Iterator[ProcessPoolExecutor | None]:
+    """The worker processes of a run (none for one job), for the first pass and the chunks alike.
+
+    They are made before the first pass builds the cohort's index, so that forked
+    workers do not carry the parent's memory: what a worker holds does not grow
+    with the cohort. ``settings`` are fixed then; a chunk names its own input files.
+    """
+    _init(settings)  # work done in this process (one job, one chunk) reads them too
+    if jobs <= 1:
+        yield None
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"), initializer=_init,
+                               initargs=(settings,))
+    for _ in range(jobs):
+        pool.submit(int)  # fork the workers now, while this process is small
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ranges_in(pool: ProcessPoolExecutor | None) -> RangeMapper | None:
+    if pool is None:
+        return None
+    return lambda parts: pool.map(_index_part, parts)
+
+
+def _run(chunks: Iterator[ChunkInput], pool: ProcessPoolExecutor | None, jobs: int, total: int, quiet: bool,
          consume: Callable[[ChunkResult], None]) -> None:
     """Screen every chunk; each result goes to ``consume`` as it arrives, in chunk order."""
     bar = _progress(total, quiet)
     try:
-        pending = list(chunks)
-        if jobs <= 1 or len(pending) <= 1:
-            _init(settings)
-            for chunk in pending:
+        first = list(islice(chunks, 2))
+        if pool is None or len(first) <= 1:
+            for chunk in chain(first, chunks):
                 consume(_screen_chunk(chunk))
                 bar.update(chunk.patients)
-        else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(pending)), mp_context=get_context("fork"),
-                                     initializer=_init, initargs=(settings,)) as pool:
-                for chunk, result in zip(pending, pool.map(_screen_chunk, pending)):
-                    consume(result)
-                    bar.update(chunk.patients)
+            return
+        # A few chunks in flight, results taken in chunk order: memory bounded by
+        # the workers, not by the cohort.
+        flight: deque[tuple[ChunkInput, Future[ChunkResult]]] = deque()
+        for chunk in chain(first, chunks):
+            flight.append((chunk, pool.submit(_screen_chunk, chunk)))
+            if len(flight) > jobs:
+                done, future = flight.popleft()
+                consume(future.result())
+                bar.update(done.patients)
+        while flight:
+            done, future = flight.popleft()
+            consume(future.result())
+            bar.update(done.patients)
     finally:
         bar.close()
 
@@ -274,11 +317,13 @@ def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, 
     model = model if model is not None else load_model(trials=trials is not None)
     relevance = Relevance(model)
     jobs = jobs or default_jobs()
-    cohort: Cohort = read_cohort(list(paths), model, relevance, jobs=jobs)
-    settings = _settings_for(model, as_of, engine, cohort.files, keep_records, keep_data, relevance, trials=trials,
+    settings = _settings_for(model, as_of, engine, [], keep_records, keep_data, relevance, trials=trials,
                              entry=entry)
-    collected = _Collected(Spill() if entry is not None else None)
-    _run(cohort.chunks(chunk_size), settings, jobs, len(cohort.patients), quiet, collected)
+    with _workers(jobs, settings) as pool:
+        cohort: Cohort = read_cohort(list(paths), model, relevance, map_ranges=_ranges_in(pool))
+        settings.files = cohort.files
+        collected = _Collected(Spill() if entry is not None else None)
+        _run(cohort.chunks(chunk_size), pool, jobs, len(cohort.patients), quiet, collected)
     return _merge(collected, cohort.warnings, cohort.passed_over, settings)
 
 
@@ -303,7 +348,9 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
     cohort = Cohort(files=[])
     partition(list(data), cohort)
     collected = _Collected(None)
-    _run(cohort.chunks(chunk_size), settings, jobs or default_jobs(), len(cohort.patients), True, collected)
+    jobs = jobs or default_jobs()
+    with _workers(jobs if len(cohort.patients) > chunk_size else 1, settings) as pool:
+        _run(cohort.chunks(chunk_size), pool, jobs, len(cohort.patients), True, collected)
     return _merge(collected, [(-1, i, w) for i, w in enumerate(warnings)], Counter(), settings)
 
 

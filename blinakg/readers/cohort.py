@@ -23,7 +23,7 @@ import json
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generator, Iterator
+from typing import Any, Callable, Iterator
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
@@ -57,6 +57,7 @@ class ChunkInput:
     patients: int
     lines: dict[int, list[Line]]
     ntriples: str
+    files: list[Path] = field(default_factory=list)  # the inputs, which ``lines`` index into
 
 
 @dataclass
@@ -91,7 +92,7 @@ class Cohort:
                 texts.extend(entry.ntriples)
             for file_index in lines:
                 lines[file_index] = sorted(set(lines[file_index]) | set(self.medications.get(file_index, ())))
-            yield ChunkInput(index, len(keys[start:start + size]), dict(lines), "".join(texts))
+            yield ChunkInput(index, len(keys[start:start + size]), dict(lines), "".join(texts), self.files)
 
 
 _IRI_TEXT: dict[str, str] = {}  # IRI -> its N-Triples form, checked once by rdflib
@@ -107,9 +108,7 @@ def _nt(term: Any) -> str:
         key = str.__str__(term)  # a plain str: rdflib terms hash (slowly) by type and text
         found = _IRI_TEXT.get(key)
         if found is None:
-            found = term.n3()  # raises on an IRI N-Triples cannot hold
-            if len(_IRI_TEXT) < 1_000_000:
-                _IRI_TEXT[key] = found
+            found = _IRI_TEXT[key] = term.n3()  # raises on an IRI N-Triples cannot hold
         return found
     if kind is Literal or isinstance(term, Literal):
         text = '"' + str.__str__(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
@@ -205,7 +204,7 @@ def _ranges(file_index: int, path: Path) -> list[_Range]:
         raise InputError(path, f"cannot read the file ({err.strerror or err})") from None
 
 
-def _index_range(part: _Range, codes: dict[str, str], relevance: Relevance | None) -> _Indexed:
+def index_range(part: _Range, codes: dict[str, str], relevance: Relevance | None) -> _Indexed:
     """First pass over one stretch of an NDJSON file: the per-patient index of its
     lines, and the lines to lift in the parent (Bundles, and resources whose
     patient is not named as ``Patient/<id>``)."""
@@ -273,31 +272,8 @@ def _index_range(part: _Range, codes: dict[str, str], relevance: Relevance | Non
     return _Indexed(cohort, loose, resources, first_bad)
 
 
-_first_pass: tuple[dict[str, str], Relevance | None] | None = None  # (codes, relevance), in first-pass workers
-
-
-def _index_in_worker(part: _Range) -> _Indexed:
-    assert _first_pass is not None
-    return _index_range(part, *_first_pass)
-
-
-def _index_all(parts: list[_Range], codes: dict[str, str], relevance: Relevance | None,
-               jobs: int) -> Generator[_Indexed, None, None]:
-    """Every range indexed, in order; in ``jobs`` processes when there is more than one range.
-    An error is raised for the first range (in file order) that has one."""
-    global _first_pass
-    if jobs <= 1 or len(parts) <= 1:
-        yield from (_index_range(part, codes, relevance) for part in parts)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    _first_pass = (codes, relevance)  # inherited by the forked workers
-    try:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=get_context("fork")) as pool:
-            yield from pool.map(_index_in_worker, parts)
-    finally:
-        _first_pass = None
+#: Indexes ranges elsewhere (in worker processes), yielding their results in order.
+RangeMapper = Callable[[list[_Range]], Iterator[_Indexed]]
 
 
 def _take(indexed: _Indexed, cohort: Cohort) -> None:
@@ -314,9 +290,10 @@ def _take(indexed: _Indexed, cohort: Cohort) -> None:
     cohort.patient_count += part.patient_count
 
 
-def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = None, jobs: int = 1) -> Cohort:
-    """The first pass over every input file; NDJSON files in stretches shared
-    between ``jobs`` processes.
+def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = None,
+                map_ranges: RangeMapper | None = None) -> Cohort:
+    """The first pass over every input file; NDJSON files in stretches, indexed by
+    ``map_ranges`` (e.g. in worker processes) when given, else here.
 
     Raises:
         InputError: an unreadable file, or inputs that hold no patient at all.
@@ -329,11 +306,14 @@ def read_cohort(paths: list[Path], model: Graph, relevance: Relevance | None = N
     parts = [part for file_index, path in enumerate(files) if path.suffix.lower() == ".ndjson"
              for part in _ranges(file_index, path)]
     ranges_of = Counter(part.file_index for part in parts)
-    indexed = _index_all(parts, codes, relevance, jobs)
+    indexed: Iterator[_Indexed] = (map_ranges(parts) if map_ranges is not None and len(parts) > 1
+                                   else (index_range(part, codes, relevance) for part in parts))
     try:
         _read_files(files, found.in_folders, indexed, ranges_of, codes, model, relevance, cohort)
     finally:
-        indexed.close()  # on an error: stops the first-pass workers
+        close = getattr(indexed, "close", None)
+        if close is not None:
+            close()  # on an error: the ranges not yet indexed are cancelled
     if cohort.patient_count == 0 and not any(
             key.startswith("https://w3id.org/blinakg/fhir/Patient/") for key in cohort.patients):
         where = files[0] if len(files) == 1 else ", ".join(str(f) for f in files)
@@ -400,6 +380,7 @@ def _line_of(warning: str) -> int:
 def lift_chunk(chunk: ChunkInput, files: list[Path], codes: dict[str, str],
                relevance: Relevance | None) -> tuple[str, list[tuple[int, int, str]], Counter[str]]:
     """Lift a chunk's NDJSON lines: N-Triples, warnings (with sort keys) and what was passed over."""
+    _IRI_TEXT.clear()  # reused within a chunk (a record's IRI, the predicates); never grows with the cohort
     texts = [chunk.ntriples]
     warnings: list[tuple[int, int, str]] = []
     passed: Counter[str] = Counter()
@@ -411,4 +392,4 @@ def lift_chunk(chunk: ChunkInput, files: list[Path], codes: dict[str, str],
     return "".join(texts), warnings, passed
 
 
-__all__ = ["Cohort", "ChunkInput", "read_cohort", "lift_chunk", "URIRef"]
+__all__ = ["Cohort", "ChunkInput", "read_cohort", "index_range", "lift_chunk", "RangeMapper", "URIRef"]
