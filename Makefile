@@ -36,8 +36,9 @@ $(CHROMIUM):
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium
 
+# The suite runs on every core (pytest-xdist), a test file a worker: module fixtures stay shared.
 test: $(TESTSTAMP) $(CHROMIUM)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 	$(BIN)/mypy
 
 # The README's picture of the demo cohort's HTML report.
