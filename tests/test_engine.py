@@ -56,7 +56,11 @@ def _same(fast: Screening, reference: Screening) -> None:
     [HERE / "fhir" / "periods" / "export.ndjson"],
     [HERE / "equivalence" / "quirks.json"],
     [HERE / "fhir" / "quirks"],
-], ids=["examples", "fhir-periods", "equivalence-quirks", "fhir-quirks"])
+    [HERE / "fhir" / "orders" / "export.ndjson", HERE / "fhir" / "orders" / "bundle.json"],
+    [HERE / "fhir" / "patient-facts" / "export.ndjson"],
+    [HERE / "fhir" / "observation-status" / "export.ndjson"],
+], ids=["examples", "fhir-periods", "equivalence-quirks", "fhir-quirks", "fhir-orders", "fhir-patient-facts",
+        "fhir-observation-status"])
 def test_engines_agree_on_fixtures(inputs: list[Path]) -> None:
     fast = screen_paths(inputs, AS_OF, engine="fast", jobs=1)
     reference = screen_paths(inputs, AS_OF, engine="pyshacl", jobs=1)

@@ -87,3 +87,36 @@ def test_periods_through_the_fhir_reader() -> None:
         assert statuses == case["expect"], f"{patient.id}: {case['summary']}"
     for source in expected["ignored"]:
         assert any(w.startswith(f"{source} is dated after") for w in result.warnings), source
+
+
+# Folders of FHIR cases with expected results beside them (the periods format, plus
+# optional per patient: "verdict", "deceased", "explanation" {criterion: words in it},
+# "warning" (words some warning holds)); how many patients each holds.
+FHIR_CASES = {"orders": 20, "patient-facts": 10, "observation-status": 11}
+
+
+@pytest.mark.parametrize("folder", sorted(FHIR_CASES))
+def test_fhir_cases_through_the_reader(folder: str) -> None:
+    """MedicationRequest statuses and dates in washouts (issue 18.2); deaths before, on and
+    after D (contract.md, issue 18.4); birth dates after D or C (issue 19.3); Observation
+    statuses (issue 19.7)."""
+    here = Path(__file__).parent / "fhir" / folder
+    expected = json.loads((here / "expected.json").read_text())
+    model = load_model()
+    inputs = load_inputs(sorted(p for p in here.iterdir() if p.name != "expected.json"), model)
+    result = screen(inputs.graph, dt.date.fromisoformat(expected["as_of"]), model=model, warnings=inputs.warnings)
+    assert len(result.patients) == len(expected["patients"]) == FHIR_CASES[folder]
+    for patient in result.patients:
+        case = expected["patients"][patient.id]
+        why = f"{patient.id}: {case['summary']}"
+        assert {c.id: c.status for c in patient.criteria if c.id in case["expect"]} == case["expect"], why
+        assert len(patient.criteria) == 20, why  # a deceased patient's criteria are still reported
+        explanations = {c.id: c.explanation for c in patient.criteria}
+        for criterion, words in case.get("explanation", {}).items():
+            assert words in explanations[criterion], why
+        if "verdict" in case:
+            assert patient.verdict == case["verdict"], why
+        if "deceased" in case:
+            assert patient.deceased == case["deceased"], why
+        if "warning" in case:
+            assert any(case["warning"] in w for w in result.warnings), why

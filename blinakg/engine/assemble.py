@@ -51,6 +51,7 @@ class ChunkResult:
     passed_over: dict[str, int] = field(default_factory=dict)
     data: str = ""  # the chunk's patient data as N-Triples, when kept
     entries: list[tuple[str, str]] = field(default_factory=list)  # (patient id, rendered report entry), when streamed
+    notes: list[str] = field(default_factory=list)  # warnings naming a patient (a death, a birth date after C)
     count: int = 0  # patients screened
     all_eligible: bool = True  # every patient eligible (for every trial)
 
@@ -84,6 +85,23 @@ def _evidence(store: ox.Store) -> dict[Any, list[Evidence]]:
     for items in cited.values():
         items.sort(key=lambda e: e.source)
     return cited
+
+
+def _patient_notes(store: ox.Store) -> tuple[dict[URIRef, str | bool], list[str]]:
+    """Patients deceased at D (the date as recorded, or True) and the warnings naming a patient."""
+    deceased: dict[URIRef, str | bool] = {}
+    notes: list[str] = []
+    for solution in select(store, catalogue.get("patient-notes").text):
+        stated, note = solution["deceased"], solution["note"]
+        if stated is not None:
+            # A date wins over a bare "deceased" (the first, in order, of several).
+            value: str | bool = True if stated.value == "true" and stated.datatype.value.endswith("#boolean") else stated.value
+            patient = URIRef(solution["patient"].value)
+            if patient not in deceased or deceased[patient] is True:
+                deceased[patient] = value
+        if note is not None:
+            notes.append(note.value)
+    return deceased, notes
 
 
 def _patients(store: ox.Store) -> list[tuple[URIRef, str]]:
@@ -122,6 +140,7 @@ def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], cr
              keep_records: bool = False, by_trial: bool = False) -> ChunkResult:
     """Per patient: twenty criteria with status, explanation, evidence and per-check results."""
     evidence_of = _evidence(store)
+    deceased, notes = _patient_notes(store)
     plan_of = {plan.check: plan for plan in plans}
     patients: list[PatientResult] = []
     cited: set[Any] = set()
@@ -157,12 +176,17 @@ def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], cr
             cited.update(e.record for e in cited_evidence)
             results.append(CriterionResult(criterion.id, criterion.iri, criterion.kind, criterion.order, criterion.text,
                                            status, " ".join(explanation), cited_evidence, checks))
-        result = PatientResult(patient_id, iri, verdict_of(r.status for r in results), results)
+        # contract.md: a patient whose record states a death on or before D is ineligible
+        # (for every trial); the criteria are still reported.
+        died = deceased.get(iri)
+        result = PatientResult(patient_id, iri, "ineligible" if died is not None else verdict_of(r.status for r in results),
+                               results, deceased=died)
         if by_trial:
             # Several trials (contract.md, "Several trials"): a verdict per trial, on that trial's criteria.
             for trial in dict.fromkeys(c.trial for c in criteria):
                 own = [r for c, r in zip(criteria, results) if c.trial == trial]
-                result.trials.append(TrialResult(trial, verdict_of(r.status for r in own), own))
+                verdict = "ineligible" if died is not None else verdict_of(r.status for r in own)
+                result.trials.append(TrialResult(trial, verdict, own))
         patients.append(result)
     report_rows = []
     for (patient, check), bucket in evaluation.rows.items():
@@ -174,7 +198,7 @@ def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], cr
                                              outcome.message, row.record))
     report_rows.sort(key=lambda r: (str(r.focus), str(r.shape), str(r.value)))
     records = _record_triples(store, cited) if keep_records else []
-    return ChunkResult(patients, ignored_records(store), report_rows, records)
+    return ChunkResult(patients, ignored_records(store), report_rows, records, notes=notes)
 
 
 __all__ = ["Criterion", "ReportRow", "ChunkResult", "trial_criteria", "assemble", "Row"]

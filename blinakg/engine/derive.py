@@ -153,7 +153,7 @@ def _dec(term: object) -> Decimal | None:
 
 def _derive_dates(store: ox.Store, as_of: dt.date) -> list[ox.Quad]:
     """``bk:onDate``, ``bk:daysBeforeAsOf``, ``bk:endedDaysBeforeAsOf``, ``bk:whenText``,
-    ``bk:abatedOn``; ``bk:birthEarliest`` / ``bk:birthLatest`` for patients."""
+    ``bk:abatedOn``; ``bk:birthEarliest`` / ``bk:birthLatest`` and ``bk:deceasedDaysBeforeAsOf`` for patients."""
     quads: list[ox.Quad] = []
     seen: set[object] = set()
     rows = select(store, _P + """
@@ -191,6 +191,16 @@ def _derive_dates(store: ox.Store, as_of: dt.date) -> list[ox.Quad]:
         if bounds:
             quads.append(ox.Quad(row["patient"], _bk("birthEarliest"), _date(bounds[0])))
             quads.append(ox.Quad(row["patient"], _bk("birthLatest"), _date(bounds[1])))
+    seen.clear()
+    # A stated date of death: its first day (a partial date counts by its first day), against D.
+    for row in select(store, _P + "SELECT ?patient ?died WHERE { ?patient a bk:Patient ; bk:deceasedDate ?died } "
+                                "ORDER BY ?patient ?died"):
+        if row["patient"] in seen:
+            continue
+        seen.add(row["patient"])
+        bounds = _date_bounds(row["died"].value)
+        if bounds:
+            quads.append(ox.Quad(row["patient"], _bk("deceasedDaysBeforeAsOf"), _days((as_of - bounds[0]).days)))
     return quads
 
 

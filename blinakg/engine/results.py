@@ -88,6 +88,7 @@ class PatientResult:
     criteria: list[CriterionResult]
     earliest_eligible_date: dt.date | None = None
     trials: list[TrialResult] = field(default_factory=list)
+    deceased: str | bool | None = None  # the record states a death on or before D: its date as written, or True
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,7 @@ def _merge(collected: _Collected, cohort_warnings: Iterable[tuple[int, int, str]
     warnings = list(dict.fromkeys(w[2] for w in reading))
     ignored = sorted({item for r in results for item in r.ignored})
     warnings += [f"{source} {reason} and was ignored." for source, reason in ignored]
+    warnings += sorted(note for r in results for note in r.notes)
     for r in results:
         passed_over.update(r.passed_over)
     if passed_over:

@@ -28,6 +28,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..engine.results import CriterionResult, Screening
 from .attrition import STATUSES, AttritionStep, attrition
+from .render import deceased_text
 
 TRIAL_ID = "NCT04604691"
 STATUS_CODE = {"pass": "P", "fail": "F", "unknown": "U", "review": "R"}
@@ -124,9 +125,10 @@ def criterion_detail(c: CriterionResult, strings: Strings) -> list[Any]:
 
 
 def payload(screening: Screening) -> dict[str, Any]:
-    """The patients as compact JSON: ``[id, verdict, earliest, statuses, details]`` per patient,
+    """The patients as compact JSON: ``[id, verdict, earliest, statuses, details, deceased]`` per patient,
     where statuses is one letter per criterion and details ``[explanation, evidence, next step]``
-    per criterion, every string an index into ``strings`` (-1 for none)."""
+    per criterion, every string an index into ``strings`` (-1 for none); deceased is
+    "deceased (date)" or "deceased" when the record states a death on or before D, else null."""
     strings = Strings()
     first = screening.patients[0].criteria if screening.patients else []
     criteria = [{"id": c.id, "kind": c.kind, "text": c.text} for c in sorted(first, key=lambda c: c.order)]
@@ -141,6 +143,7 @@ def payload(screening: Screening) -> dict[str, Any]:
             None if patient.earliest_eligible_date is None else patient.earliest_eligible_date.isoformat(),
             "".join(STATUS_CODE[c.status] for c in results),
             [criterion_detail(c, strings) for c in results],
+            deceased_text(patient),  # contract.md: the record states a death on or before D
         ])
     return {"as_of": screening.as_of.isoformat(), "criteria": criteria, "strings": strings.items,
             "patients": patients}

@@ -25,13 +25,14 @@ from typing import Any, Iterable
 
 from ..engine.results import Screening
 from .html import STATUS_CODE, VERDICT_CODE, Strings, criterion_detail, encode_data, environment
+from .render import deceased_text
 
 VERDICTS = tuple(VERDICT_CODE)
 
 
 def trials_payload(screening: Screening, catalogue: list[dict[str, Any]]) -> dict[str, Any]:
     """The data of the page: the computable trials with their criteria in registered order, and
-    per patient ``[id, cells]``, one cell per computable trial (catalogue order):
+    per patient ``[id, cells, deceased]``, one cell per computable trial (catalogue order):
     ``[verdict letter, one status letter per criterion, [explanation, evidence, next step] per
     criterion]``, every string an index into ``strings`` (as in the single-trial page)."""
     strings = Strings()
@@ -51,7 +52,7 @@ def trials_payload(screening: Screening, catalogue: list[dict[str, Any]]) -> dic
             ordered = [by_id[c["id"]] for c in criteria[trial]]
             cells.append([VERDICT_CODE[result.verdict], "".join(STATUS_CODE[c.status] for c in ordered),
                           [criterion_detail(c, strings) for c in ordered]])
-        patients.append([patient.id, cells])
+        patients.append([patient.id, cells, deceased_text(patient)])
     trials = [{"trial": t["trial"], "title": t["title"], "criteria": criteria.get(t["trial"], [])}
               for t in catalogue if t["computable"]]
     return {"as_of": screening.as_of.isoformat(), "trials": trials, "strings": strings.items,

@@ -381,6 +381,8 @@ def earliest_eligible_date(patient: PatientResult, as_of: dt.date,
     A patient with a criterion ``unknown`` gets ``None``: past the washouts it
     would be indeterminate, not eligible.
     """
+    if patient.deceased is not None:
+        return None  # contract.md: deceased at D; nothing makes the patient eligible
     if patient.verdict == "eligible":
         return as_of
     if any(c.status == "unknown" for c in patient.criteria):

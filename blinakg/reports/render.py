@@ -35,12 +35,28 @@ VERDICT_IRI = {"eligible": BK.Eligible, "ineligible": BK.Ineligible, "indetermin
 
 def patient_json(patient: Any) -> dict[str, Any]:
     """One patient of the JSON report of contract.md."""
-    return {
+    entry = {
         "id": patient.id,
         "verdict": patient.verdict,
         "criteria": [_criterion_json(c) for c in patient.criteria],
         "earliest_eligible_date": _iso(patient.earliest_eligible_date),
     }
+    return _with_deceased(entry, patient)
+
+
+def _with_deceased(entry: dict[str, Any], patient: Any) -> dict[str, Any]:
+    """contract.md: a patient whose record states a death on or before D gets a
+    ``deceased`` field (the date as recorded, or true); the others none."""
+    if patient.deceased is not None:
+        entry["deceased"] = patient.deceased
+    return entry
+
+
+def deceased_text(patient: Any) -> str | None:
+    """"deceased 2025-01-15" / "deceased", for the text and HTML reports."""
+    if patient.deceased is None:
+        return None
+    return "deceased" if patient.deceased is True else f"deceased {patient.deceased}"
 
 
 def to_json(screening: Screening) -> dict[str, Any]:
@@ -74,9 +90,10 @@ def _criterion_json(c: Any) -> dict[str, Any]:
 
 def trials_patient_json(patient: Any) -> dict[str, Any]:
     """One patient of the several-trial JSON report: a verdict and criteria per trial."""
-    return {"id": patient.id,
-            "trials": [{"trial": t.trial, "verdict": t.verdict, "criteria": [_criterion_json(c) for c in t.criteria]}
-                       for t in patient.trials]}
+    return _with_deceased({"id": patient.id,
+                           "trials": [{"trial": t.trial, "verdict": t.verdict,
+                                       "criteria": [_criterion_json(c) for c in t.criteria]} for t in patient.trials]},
+                          patient)
 
 
 def trials_json(screening: Screening, catalogue: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,6 +150,8 @@ def trials_graph(screening: Screening, catalogue: list[dict[str, Any]]) -> Graph
             graph.add((node, BK.patient, patient.iri))
             graph.add((node, BK.trial, trial_iri[result.trial]))
             graph.add((node, BK.verdict, VERDICT_IRI[result.verdict]))
+            if patient.deceased is not None:
+                graph.add((node, BK.deceasedAsStated, Literal(patient.deceased)))
             for c in result.criteria:
                 item = URIRef(f"{node}/{c.id}")
                 graph.add((node, BK.result, item))
@@ -173,7 +192,8 @@ def render_trials_text(screening: Screening, catalogue: list[dict[str, Any]]) ->
     lines.append("")
     cells: list[list[str]] = []
     for patient in screening.patients:
-        row = [patient.id]
+        death = deceased_text(patient)
+        row = [patient.id + (f" ({death})" if death else "")]
         by_trial = {t.trial: t for t in patient.trials}
         for trial in computable:
             result = by_trial[trial]
@@ -210,7 +230,8 @@ def render_text(screening: Screening) -> str:
     """A readable summary per patient, criterion by criterion."""
     lines = [f"{TRIAL_ID} eligibility screening as of {screening.as_of.isoformat()}", ""]
     for patient in screening.patients:
-        lines.append(f"Patient {patient.id}: {patient.verdict.upper()}")
+        death = deceased_text(patient)
+        lines.append(f"Patient {patient.id}: {patient.verdict.upper()}" + (f" ({death}: the record states a death)" if death else ""))
         if patient.verdict != "eligible":
             earliest = _iso(patient.earliest_eligible_date) or "none (not by waiting for washouts)"
             lines.append(f"  Earliest eligible date: {earliest}")
@@ -289,6 +310,8 @@ def to_graph(screening: Screening) -> Graph:
         graph.add((node, BK.screening, run))
         graph.add((node, BK.patient, patient.iri))
         graph.add((node, BK.verdict, VERDICT_IRI[patient.verdict]))
+        if patient.deceased is not None:
+            graph.add((node, BK.deceasedAsStated, Literal(patient.deceased)))
         if patient.earliest_eligible_date is not None:
             graph.add((node, BK.earliestEligibleDate,
                        Literal(patient.earliest_eligible_date.isoformat(), datatype=XSD.date)))

@@ -1,5 +1,5 @@
 # id: derive-evidence
-# summary: Decide which records are evidence at D. A record is not evidence when a status of the policy says so (entered-in-error, refuted, cancelled, not-done, not-taken), when it is dated after D, or when its subject is not a patient of the input. Everything else is bk:Evidence.
+# summary: Decide which records are evidence at D. A record is not evidence when a status of the policy says so (entered-in-error, refuted, cancelled, not-done, not-taken), when its class counts under listed statuses only (Observation: final, amended, corrected; MedicationOrder: active, completed, on-hold) and its status is another or missing, when it is dated after D, or when its subject is not a patient of the input. Everything else is bk:Evidence.
 # parameters: none (reads bk:asOf of the bk:Screening node)
 PREFIX bk: <https://w3id.org/blinakg/ontology#>
 
@@ -10,6 +10,15 @@ WHERE {
     ?policy bk:noEvidenceStatus ?status .
     { ?record bk:status ?status } UNION { ?record bk:verificationStatus ?status }
     BIND (CONCAT("has status ", ?status) AS ?why)
+  } UNION {
+    # Classes that count under listed statuses only (bk:evidenceStatuses).
+    ?policy bk:evidenceStatuses ?allowed .
+    ?allowed bk:recordClass ?class .
+    ?record a ?class .
+    OPTIONAL { ?record bk:status ?recordStatus }
+    FILTER (!BOUND(?recordStatus) || NOT EXISTS { ?allowed bk:evidenceStatus ?recordStatus })
+    BIND (IF(BOUND(?recordStatus), CONCAT("has status ", ?recordStatus),
+             "has no status (FHIR requires one; a record of unknown status is not evidence)") AS ?why)
   } UNION {
     ?record bk:daysBeforeAsOf ?days .
     FILTER (?days < 0)

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from ...namespaces import BK, BK_IRI
 from ..relevance import Relevance
-from .codes import FHIR_RESOURCE_IRI, _REFERENCE_RE, _iri_safe, code_iri
+from .codes import _REFERENCE_RE, code_iri, resource_iri, url_iri
 from .files import _is_resource
 from .values import JsonObject, _get, _obj, _objs, _text
 
@@ -172,9 +171,9 @@ class _Base:
     def iri(self, found: _Found) -> URIRef | BNode:
         """``https://w3id.org/blinakg/fhir/<ResourceType>/<id>``; else the fullUrl; else a blank node."""
         if found.id:
-            return URIRef(f"{FHIR_RESOURCE_IRI}{quote(found.type, safe='')}/{quote(found.id, safe='-._~')}")
+            return URIRef(resource_iri(found.type, found.id))
         if found.full_url and ":" in found.full_url:
-            return URIRef(_iri_safe(found.full_url))
+            return URIRef(url_iri(found.full_url))
         return BNode()
 
     def patient_iri(self, found: _Found, element: str) -> URIRef | BNode | None:
@@ -202,7 +201,7 @@ class _Base:
         if kind == "Patient" and rid is not None:
             iri = self.referenced_patients.get(rid)
             if iri is None:  # once per patient, not once per record
-                iri = self.referenced_patients[rid] = URIRef(f"{FHIR_RESOURCE_IRI}Patient/{quote(rid, safe='-._~')}")
+                iri = self.referenced_patients[rid] = URIRef(resource_iri("Patient", rid))
                 self.graph.add((iri, RDF.type, BK.Patient))
                 self.graph.add((iri, BK.fhirId, Literal(rid)))
             return iri

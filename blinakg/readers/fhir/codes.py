@@ -3,6 +3,7 @@ patients references name."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -21,8 +22,49 @@ NON_URI_SYSTEM_IRI = "urn:blinakg:codesystem:"
 
 
 _REFERENCE_RE = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
-# Characters an IRI may not hold (RFC 3987): percent-encoded in codes.
-_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
+# Characters an IRI may not hold as they are (RFC 3987: outside unreserved, reserved
+# and ucschar): percent-encoded in codes and URLs. Besides ASCII's controls, space
+# and delimiters: C1 controls, surrogates, private use and the noncharacters.
+_PLANE_ENDS = "".join(f"{chr(plane * 0x10000 + 0xFFFE)}-{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 15))
+_NOT_IN_IRI = re.compile('[\x00-\x20<>"{}|\\\\^`\x7f-\x9f\ud800-\uf8ff\ufdd0-\ufdef\ufff0-\uffff'
+                         + _PLANE_ENDS + '\U000f0000-\U0010ffff]')
+# What no resource id or URL may hold at all: control characters, surrogates,
+# noncharacters. Percent-encoding one would hide a broken export behind an IRI
+# that names nothing the source system knows, so the file is refused instead.
+_UNUSABLE_IN_ID = re.compile('[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff' + _PLANE_ENDS + ']')
+
+
+class UnusableIdError(ValueError):
+    """A resource id or URL holding a character that no IRI can hold."""
+
+
+def _check_usable(text: str, what: str) -> None:
+    bad = _UNUSABLE_IN_ID.search(text)
+    if bad is not None:
+        raise UnusableIdError(
+            f"{what} {json.dumps(text)} holds U+{ord(bad.group(0)):04X}, a control character or noncharacter "
+            "that no IRI can hold (FHIR ids are letters, digits, '-' and '.')")
+
+
+def resource_iri(kind: str, rid: str) -> str:
+    """``<FHIR_RESOURCE_IRI><ResourceType>/<id>``, the id percent-encoded where an IRI needs it.
+
+    Raises:
+        UnusableIdError: the type or id holds a control character or noncharacter.
+    """
+    _check_usable(kind, "the resourceType")
+    _check_usable(rid, f"the {kind} id")
+    return f"{FHIR_RESOURCE_IRI}{quote(kind, safe='')}/{quote(rid, safe='-._~')}"
+
+
+def url_iri(url: str) -> str:
+    """A fullUrl as an IRI (characters an IRI may not hold percent-encoded).
+
+    Raises:
+        UnusableIdError: the URL holds a control character or noncharacter.
+    """
+    _check_usable(url, "the fullUrl")
+    return _iri_safe(url)
 
 
 def code_iri_table(model: Graph) -> dict[str, str]:
@@ -77,5 +119,5 @@ def patient_key(reference: Any) -> str | None:
     match = _REFERENCE_RE.search(text) if text else None
     if match is None or match.group(1) != "Patient":
         return None
-    return f"{FHIR_RESOURCE_IRI}Patient/{quote(match.group(2), safe='-._~')}"
+    return resource_iri("Patient", match.group(2))
 

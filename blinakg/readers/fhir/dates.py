@@ -22,6 +22,7 @@ _DATE_ELEMENTS: dict[str, tuple[str, ...]] = {
     "Procedure": ("performedDateTime", "performedPeriod"),
     "MedicationAdministration": ("effectiveDateTime", "effectivePeriod"),
     "MedicationStatement": ("effectiveDateTime", "effectivePeriod", "dateAsserted"),
+    "MedicationRequest": ("authoredOn",),  # when no dosage timing dates it (medications.py)
     "AllergyIntolerance": ("onsetDateTime", "onsetPeriod", "recordedDate"),
     "Consent": ("dateTime",),
 }

@@ -20,11 +20,15 @@ LIFTED_RECORD_TYPES: dict[str, tuple[URIRef, str]] = {
     "Procedure": (BK.Procedure, "subject"),
     "MedicationAdministration": (BK.MedicationUse, "subject"),
     "MedicationStatement": (BK.MedicationUse, "subject"),
+    "MedicationRequest": (BK.MedicationOrder, "subject"),  # also a bk:MedicationUse
     "AllergyIntolerance": (BK.AllergyIntolerance, "patient"),
     "Consent": (BK.Consent, "patient"),
 }
 """The record types ``fhir-input.md`` uses. Patient is lifted too; Medication is
 read where a record refers to it; every other type is ignored without a warning."""
+
+MEDICATION_RECORD_TYPES = ("MedicationAdministration", "MedicationStatement", "MedicationRequest")
+"""The records whose codes are a medication's (``medication[x]``)."""
 
 
 
@@ -38,7 +42,7 @@ def can_matter(resource: JsonObject, codes: dict[str, str], relevance: Relevance
     if kind not in LIFTED_RECORD_TYPES:
         return False
     concepts: list[Any] = []
-    if kind in ("MedicationAdministration", "MedicationStatement"):
+    if kind in MEDICATION_RECORD_TYPES:
         if "medicationReference" in resource:
             return True
         concepts.append(resource.get("medicationCodeableConcept"))

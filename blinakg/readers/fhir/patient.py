@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from rdflib import BNode, Literal
+from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF
 
 from ...namespaces import BK
@@ -18,7 +18,7 @@ class _PatientLift(_Base):
     """A Patient."""
 
     def lift_patient(self, found: _Found, graph: _Triples) -> None:
-        """``fhir-input.md``: "birth date, sex | Patient | `birthDate`, `gender`"."""
+        """``fhir-input.md``: "birth date, sex | Patient | `birthDate`, `gender`"; and a death."""
         res, name = found.resource, self.name(found)
         node = self.iri(found)
         if isinstance(node, BNode):
@@ -43,3 +43,24 @@ class _PatientLift(_Base):
                     f"{name} has a gender {json.dumps(gender, default=str)} that is not male, female, other or unknown; "
                     "it is kept without a gender.",
                 )
+        self.lift_death(found, node, graph)
+
+    def lift_death(self, found: _Found, node: URIRef | BNode, graph: _Triples) -> None:
+        """``fhir-input.md``: "death | Patient | `deceasedDateTime`, `deceasedBoolean`".
+
+        Lifted as stated (``bk:deceasedDate``, ``bk:deceased``); whether the
+        patient is deceased at D is derived (``engine/derive.py``).
+        """
+        res, name = found.resource, self.name(found)
+        if "deceasedDateTime" in res:
+            died = _date_literal(res["deceasedDateTime"])
+            if died is None:
+                self.warn(found.line, f"{name} has a deceasedDateTime {json.dumps(res['deceasedDateTime'], default=str)} "
+                                      "that is not a FHIR dateTime; it is kept without a date of death.")
+            else:
+                graph.add((node, BK.deceasedDate, died))
+        if "deceasedBoolean" in res:
+            if isinstance(res["deceasedBoolean"], bool):
+                graph.add((node, BK.deceased, Literal(res["deceasedBoolean"])))
+            else:
+                self.warn(found.line, f"{name} has a deceasedBoolean that is not true or false; it is kept as not stated.")

@@ -11,13 +11,13 @@ from typing import Any
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
+from ...errors import InputError
 from ...namespaces import BK
 from ..relevance import Relevance
 from .bundle import _Found, _Triples
-from .codes import code_iri_table
-from .dates import _DateLift
+from .codes import UnusableIdError, code_iri_table
 from .files import _load_resources, _parse_json
-from .kinds import LIFTED_RECORD_TYPES, can_matter
+from .kinds import LIFTED_RECORD_TYPES, MEDICATION_RECORD_TYPES, can_matter
 from .medications import _MedicationLift
 from .observations import _ObservationLift
 from .patient import _PatientLift
@@ -67,7 +67,7 @@ def read_fhir_file(path: Path | str, model: Graph, relevance: Relevance | None =
 
 
 
-class _Reader(_PatientLift, _DateLift, _ObservationLift, _MedicationLift):
+class _Reader(_PatientLift, _MedicationLift, _ObservationLift):
     """Collects the resources of one file, indexes them, then lifts them."""
 
     def lift(self) -> FhirLift:
@@ -92,6 +92,10 @@ class _Reader(_PatientLift, _DateLift, _ObservationLift, _MedicationLift):
                     self.lift_patient(found, part)
                 else:
                     self.lift_record(found, part)
+            except UnusableIdError as err:
+                # An id or fullUrl no IRI can hold: the export is broken, not one record (exit 2).
+                where = f"{found.type} in Bundle entry {found.entry}: " if found.entry else ""
+                raise InputError(self.path, f"{where}{err}", found.line) from None
             except Exception as err:  # a safety net: never a traceback for odd FHIR
                 self.warn(found.line, f"{self.name(found)} could not be read ({type(err).__name__}: {err}); it was ignored.")
                 continue
@@ -123,6 +127,8 @@ class _Reader(_PatientLift, _DateLift, _ObservationLift, _MedicationLift):
         if isinstance(node, BNode):
             self.warn(found.line, f"{name} has neither an id nor a fullUrl; it is kept and cited as '{self.source_record(found)}'.")
         graph.add((node, RDF.type, record_class))
+        if record_class == BK.MedicationOrder:
+            graph.add((node, RDF.type, BK.MedicationUse))  # read without inference
         graph.add((node, BK.subject, patient))
         self.provenance(found, node, graph)
 
@@ -141,7 +147,8 @@ class _Reader(_PatientLift, _DateLift, _ObservationLift, _MedicationLift):
         if not codes and len(self.warnings) == warned:
             self.warn(found.line, f"{name} has no coding with a system and a code; it is kept, but no criterion can use it.")
 
-        self.lift_dates(found, node, graph)
+        if found.type != "MedicationRequest" or not self.lift_order_dates(found, node, graph):
+            self.lift_dates(found, node, graph)
         if found.type == "Condition":
             self.lift_abatement(found, node, graph)
         if found.type == "Observation":
@@ -171,7 +178,7 @@ class _Reader(_PatientLift, _DateLift, _ObservationLift, _MedicationLift):
             iris += self.concept_iris(found, res.get("scope"), "scope")
             for index, category in enumerate(_objs(res.get("category"))):
                 iris += self.concept_iris(found, category, f"category[{index}]")
-        elif found.type in ("MedicationAdministration", "MedicationStatement"):
+        elif found.type in MEDICATION_RECORD_TYPES:
             iris += self.medication_codes(found)
         else:
             iris += self.concept_iris(found, res.get("code"), "code")

@@ -62,6 +62,7 @@
         var v = tr.querySelector('.verdict');
         v.textContent = VERDICT[p[1]];
         v.className = 'verdict verdict-' + VERDICT[p[1]];
+        if (p[5]) { v.textContent += ' · ' + p[5]; v.title = 'The record states a death on or before D.'; }
         tr.querySelector('.earliest').textContent = p[2] || '—';
         for (var c = 0; c < p[3].length; c++) {
           var td = document.createElement('td'), span = document.createElement('span');

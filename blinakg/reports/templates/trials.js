@@ -59,7 +59,7 @@
         var tr = document.createElement('tr'), th = document.createElement('th');
         th.scope = 'row';
         th.className = 'pid';
-        th.textContent = p[0];
+        th.textContent = p[0] + (p[2] ? ' (' + p[2] + ')' : '');
         tr.appendChild(th);
         p[1].forEach(function (cell, k) {
           var td = template.content.firstElementChild.cloneNode(true), n = tally(cell[1]);
