@@ -44,6 +44,7 @@ PREFIX cond: <https://w3id.org/blinakg/fhir/Condition/>
 PREFIX proc: <https://w3id.org/blinakg/fhir/Procedure/>
 PREFIX ma: <https://w3id.org/blinakg/fhir/MedicationAdministration/>
 PREFIX ms: <https://w3id.org/blinakg/fhir/MedicationStatement/>
+PREFIX mr: <https://w3id.org/blinakg/fhir/MedicationRequest/>
 PREFIX ai: <https://w3id.org/blinakg/fhir/AllergyIntolerance/>
 PREFIX consent: <https://w3id.org/blinakg/fhir/Consent/>
 """
@@ -167,8 +168,25 @@ ELEMENT_ASKS: dict[str, str] = {
         cond:cond-bcc bk:code sct:254701007 , icd:C44.91 .
         cond:cond-glioma bk:code icd:C71.9 ; bk:effective "2024-11-01"^^xsd:date .""",
     "infection.json": """cond:cond-sepsis bk:code sct:91302008 , icd:A41.9 ; bk:effective "2025-02-26"^^xsd:date .""",
+    # Issue 18.2: an order is a bk:MedicationOrder (and a bk:MedicationUse), dated by its dosage
+    # timing (boundsPeriod; else the first and last timing.event) when given, else by authoredOn.
+    "medication-order.json": """
+        mr:mr-authored a bk:MedicationOrder , bk:MedicationUse ; bk:subject pat:pat-1 ; bk:code rxn:121191 ;
+            bk:status "active" ; bk:effective "2025-02-14"^^xsd:date ; bk:sourceRecord "MedicationRequest/mr-authored" .
+        mr:mr-bounds a bk:MedicationOrder ; bk:code atc:L01FA01 ; bk:status "completed" ;
+            bk:periodStart "2025-02-03"^^xsd:date ; bk:periodEnd "2025-02-24"^^xsd:date .
+        FILTER NOT EXISTS { mr:mr-bounds bk:effective ?authored }
+        mr:mr-events a bk:MedicationOrder ; bk:code rxn:117055 ; bk:status "on-hold" ;
+            bk:periodStart "2025-01-30T09:00:00Z"^^xsd:dateTime ; bk:periodEnd "2025-02-20"^^xsd:date .
+        FILTER NOT EXISTS { mr:mr-events bk:effective ?written }""",
+    # Issue 18.4: a death as stated; whether it is on or before D is derived.
+    "death.json": """
+        pat:pat-dead a bk:Patient ; bk:deceasedDate "2025-01-15T06:30:00+09:00"^^xsd:dateTime .
+        pat:pat-deceased bk:deceased true .
+        pat:pat-alive bk:deceased false .
+        FILTER NOT EXISTS { pat:pat-dead bk:deceased ?flag }""",
 }
-EXPECTED_ELEMENT_FIXTURES = 39
+EXPECTED_ELEMENT_FIXTURES = 41
 
 
 def test_every_element_fixture_has_its_assertion() -> None:
@@ -185,7 +203,7 @@ def test_data_element(name: str, model: Graph) -> None:
     assert ask(result.graph, ELEMENT_ASKS[name]), result.graph.serialize(format="turtle")
     # Provenance: every record has its patient, its source record and its file.
     records = {s for c in RECORD_CLASSES for s in result.graph.subjects(RDF.type, c)}
-    assert records or name == "patient-birth-sex.json"
+    assert records or name in ("patient-birth-sex.json", "death.json")
     for record in records:
         (patient,) = result.graph.objects(record, BK.subject)
         assert (patient, RDF.type, BK.Patient) in result.graph
@@ -503,6 +521,16 @@ BAD_INPUT: dict[str, tuple[str, int | None, int | None]] = {
     "empty.json": ("the file is empty; a FHIR JSON file holds one resource or a Bundle", None, None),
     "not-utf8.json": ("the file is not UTF-8 text", 2, 35),
     "ndjson-named-json.json": ("not valid JSON: Extra data (one resource a line is NDJSON: name the file .ndjson)", 2, 1),
+    # Issue 19.5: an id or fullUrl holding a character no IRI can hold is bad input (exit 2), not an internal error.
+    "control-character-in-id.ndjson": (
+        'the Observation id "anc\\u0085-1" holds U+0085, a control character or noncharacter that no IRI can hold '
+        "(FHIR ids are letters, digits, '-' and '.')", 2, None),
+    "raw-c1-character-in-patient-id.ndjson": (
+        'the Patient id "pat-c1\\u009b" holds U+009B, a control character or noncharacter that no IRI can hold '
+        "(FHIR ids are letters, digits, '-' and '.')", 1, None),
+    "control-character-in-full-url.json": (
+        'Patient in Bundle entry 1: the fullUrl "urn:uuid:6f1c\\u0007e2a0" holds U+0007, a control character or '
+        "noncharacter that no IRI can hold (FHIR ids are letters, digits, '-' and '.')", None, None),
 }
 
 # file -> [(NDJSON line or None, warning)]: readable, with problems inside.
@@ -563,7 +591,7 @@ BAD_WARNINGS: dict[str, list[tuple[int | None, str]]] = {
 
 def test_every_bad_fixture_is_tested() -> None:
     names = {p.name for p in BAD.iterdir()}
-    assert len(names) == 17
+    assert len(names) == 20
     assert names == set(BAD_INPUT) | set(BAD_WARNINGS)
 
 

@@ -426,3 +426,24 @@ def test_no_connection_reaches_a_listener_the_hostile_inputs_point_at(
     assert code == 2 and "update" in err
     time.sleep(0.5)
     assert hits == []
+
+
+@pytest.mark.parametrize("name, pattern", [
+    ("control-character-in-id.ndjson", r'control-character-in-id\.ndjson:2: the Observation id "anc\\u0085-1" holds U\+0085'),
+    ("raw-c1-character-in-patient-id.ndjson", r'raw-c1-character-in-patient-id\.ndjson:1: the Patient id "pat-c1\\u009b" holds U\+009B'),
+    ("control-character-in-full-url.json", r'control-character-in-full-url\.json: Patient in Bundle entry 1: the fullUrl .* holds U\+0007'),
+])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_issue_19_5_a_control_character_in_an_id_is_bad_input_naming_file_line_and_id(
+        tmp_path: Path, name: str, pattern: str, jobs: str) -> None:
+    """Issue 19.5: a C1 (or C0) control character in a FHIR id or fullUrl ended in exit 3
+    (the IRI reached the store); now exit 2, naming the file, the NDJSON line and the id,
+    in a worker or not, and nothing written."""
+    bad = Path(__file__).resolve().parent / "fhir" / "bad" / name
+    target = tmp_path / name
+    target.write_bytes(bad.read_bytes())
+    out = tmp_path / "report.json"
+    code, stdout, err = run("validate", str(target), str(EXAMPLES / "pat-017-ineligible.json"), "--as-of", "2025-03-01",
+                            "--format", "json", "--jobs", jobs, "-o", str(out))
+    assert_bad_input(code, stdout, err, pattern)
+    assert not out.exists()
