@@ -1,5 +1,5 @@
 # id: derive-evidence
-# summary: Decide which records are evidence at D. A record is not evidence when a status of the policy says so (entered-in-error, refuted, cancelled, not-done, not-taken), when its class counts under listed statuses only (Observation: final, amended, corrected; MedicationOrder: active, completed, on-hold) and its status is another or missing, when it is dated after D, or when its subject is not a patient of the input. Everything else is bk:Evidence.
+# summary: Decide which records are evidence at D. A record is not evidence when a status of the policy says so (entered-in-error, refuted, cancelled, not-done, not-taken), when its class counts under listed statuses only (Observation: final, amended, corrected; MedicationOrder: active, completed, on-hold) and its status is another, when it is dated after D, or when its subject is not a patient of the input. Everything else is bk:Evidence.
 # parameters: none (reads bk:asOf of the bk:Screening node)
 PREFIX bk: <https://w3id.org/blinakg/ontology#>
 
@@ -14,11 +14,10 @@ WHERE {
     # Classes that count under listed statuses only (bk:evidenceStatuses).
     ?policy bk:evidenceStatuses ?allowed .
     ?allowed bk:recordClass ?class .
-    ?record a ?class .
-    OPTIONAL { ?record bk:status ?recordStatus }
-    FILTER (!BOUND(?recordStatus) || NOT EXISTS { ?allowed bk:evidenceStatus ?recordStatus })
-    BIND (IF(BOUND(?recordStatus), CONCAT("has status ", ?recordStatus),
-             "has no status (FHIR requires one; a record of unknown status is not evidence)") AS ?why)
+    # (A FHIR record without the status FHIR requires is not lifted: readers/fhir/reader.py.)
+    ?record a ?class ; bk:status ?recordStatus .
+    FILTER NOT EXISTS { ?allowed bk:evidenceStatus ?recordStatus }
+    BIND (CONCAT("has status ", ?recordStatus) AS ?why)
   } UNION {
     ?record bk:daysBeforeAsOf ?days .
     FILTER (?days < 0)

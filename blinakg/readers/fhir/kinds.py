@@ -28,6 +28,10 @@ LIFTED_RECORD_TYPES: dict[str, tuple[URIRef, str]] = {
 read where a record refers to it; every other type is ignored without a warning."""
 
 MEDICATION_RECORD_TYPES = ("MedicationAdministration", "MedicationStatement", "MedicationRequest")
+
+STATUS_REQUIRED = ("Observation", "MedicationRequest")
+"""Records that count only under the statuses the model lists (``bk:evidenceStatuses``):
+FHIR requires their ``status`` (1..1), and one without it is not evidence."""
 """The records whose codes are a medication's (``medication[x]``)."""
 
 

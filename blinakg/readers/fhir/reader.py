@@ -17,7 +17,7 @@ from ..relevance import Relevance
 from .bundle import _Found, _Triples
 from .codes import UnusableIdError, code_iri_table
 from .files import _load_resources, _parse_json
-from .kinds import LIFTED_RECORD_TYPES, MEDICATION_RECORD_TYPES, can_matter
+from .kinds import LIFTED_RECORD_TYPES, MEDICATION_RECORD_TYPES, STATUS_REQUIRED, can_matter
 from .medications import _MedicationLift
 from .observations import _ObservationLift
 from .patient import _PatientLift
@@ -120,6 +120,11 @@ class _Reader(_PatientLift, _MedicationLift, _ObservationLift):
         """
         res, name = found.resource, self.name(found)
         record_class, subject_element = LIFTED_RECORD_TYPES[found.type]
+        status = _text(res.get("status"))
+        if status is None and found.type in STATUS_REQUIRED:
+            # Issue 19.7: a result (or order) of unknown status is not evidence.
+            self.warn(found.line, f"{name} has no status (FHIR requires one); it is not evidence and was ignored.")
+            return
         patient = self.patient_iri(found, subject_element)
         if patient is None:
             return
@@ -132,7 +137,6 @@ class _Reader(_PatientLift, _MedicationLift, _ObservationLift):
         graph.add((node, BK.subject, patient))
         self.provenance(found, node, graph)
 
-        status = _text(res.get("status"))
         if status is not None:
             graph.add((node, BK.status, Literal(status)))
         for element, prop in (("clinicalStatus", BK.clinicalStatus), ("verificationStatus", BK.verificationStatus)):
