@@ -12,6 +12,7 @@ import pytest
 from blinakg.readers.loader import load_inputs
 from blinakg.model import load_model
 from blinakg.engine.screen import screen
+from blinakg.reports.render import patient_json, trials_patient_json
 
 from .conftest import AS_OF, EXAMPLES
 
@@ -118,5 +119,24 @@ def test_fhir_cases_through_the_reader(folder: str) -> None:
             assert patient.verdict == case["verdict"], why
         if "deceased" in case:
             assert patient.deceased == case["deceased"], why
+            # contract.md: the field is there (the date, or true) only for a death on or before D.
+            assert patient_json(patient).get("deceased") == case["deceased"], why
         if "warning" in case:
             assert any(case["warning"] in w for w in result.warnings), why
+
+
+def test_a_death_makes_every_trial_verdict_ineligible() -> None:
+    """contract.md, several trials: a patient deceased at D is ineligible for every trial,
+    with the deceased field and every trial's criteria still reported; a death after D is not."""
+    here = Path(__file__).parent / "fhir" / "patient-facts"
+    model = load_model(trials=True)
+    inputs = load_inputs([here / "export.ndjson"], model)
+    trials = ["NCT04604691", "NCT00382109"]
+    result = screen(inputs.graph, AS_OF, model=model, warnings=inputs.warnings, trials=trials)
+    entries = {p.id: trials_patient_json(p) for p in result.patients}
+    for pid in ("deceased-before-d", "deceased-on-d", "deceased-boolean", "deceased-partial-date"):
+        assert [t["verdict"] for t in entries[pid]["trials"]] == ["ineligible", "ineligible"], pid
+        assert all(t["criteria"] for t in entries[pid]["trials"]), pid
+        assert entries[pid]["deceased"] in (True, "2025-01-15", "2025-03-01T08:15:00+09:00", "2024-11"), pid
+    for pid in ("deceased-after-d", "alive-boolean"):
+        assert "deceased" not in entries[pid], pid
