@@ -1,5 +1,5 @@
 # id: derive-evidence
-# summary: Decide which records are evidence at D. A record is not evidence when a status of the policy says so (entered-in-error, refuted, cancelled, not-done, not-taken), when it is dated after D, or when its subject is not a patient of the input. Everything else is bk:Evidence.
+# summary: Decide which records are evidence at D. A record is not evidence when a status of the policy says so (entered-in-error, refuted, cancelled, not-done, not-taken; a condition unconfirmed, provisional or differential), when it is dated after D, or when its subject is not a patient of the input. Everything else is bk:Evidence.
 # parameters: none (reads bk:asOf of the bk:Screening node)
 PREFIX bk: <https://w3id.org/blinakg/ontology#>
 
@@ -10,6 +10,11 @@ WHERE {
     ?policy bk:noEvidenceStatus ?status .
     { ?record bk:status ?status } UNION { ?record bk:verificationStatus ?status }
     BIND (CONCAT("has status ", ?status) AS ?why)
+  } UNION {
+    # A suspected or not yet established condition (fhir-input.md extended by issue 18).
+    ?policy bk:noEvidenceConditionStatus ?status .
+    ?record a bk:Condition ; bk:verificationStatus ?status .
+    BIND (CONCAT("has verification status ", ?status) AS ?why)
   } UNION {
     ?record bk:daysBeforeAsOf ?days .
     FILTER (?days < 0)
