@@ -104,8 +104,9 @@ def _text(meta: dict[str, object], key: str, where: Path) -> str:
     return value
 
 
-def read_manifest(path: Path = MANIFEST) -> tuple[dict[str, object], list[Source]]:
+def read_manifest(path: Path | None = None) -> tuple[dict[str, object], list[Source]]:
     """The ATC table's entry and the sources, validated."""
+    path = path or MANIFEST
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
@@ -319,8 +320,9 @@ def _concept_block(iri: str, concept: Concept) -> str:
     return " ;\n    ".join(parts) + " ."
 
 
-def build(manifest: Path = MANIFEST) -> str:
+def build(manifest: Path | None = None) -> str:
     """The Turtle text of the published terminology, from the manifest and its sources."""
+    manifest = manifest or MANIFEST
     atc_meta, sources = read_manifest(manifest)
     atc_rows = read_atc(manifest.parent / str(atc_meta["file"]))
     prefixes, labelled = _hand_written()
@@ -343,9 +345,14 @@ def build(manifest: Path = MANIFEST) -> str:
     return "\n".join(blocks)
 
 
-def output_path(manifest: Path = MANIFEST) -> Path:
-    data = json.loads(manifest.read_text(encoding="utf-8"))
-    return ONTOLOGY_DIR.parent / str(data.get("output", "ontology/published-terminology.ttl"))
+def output_path(manifest: Path | None = None) -> Path:
+    """The Turtle file the manifest's ``output`` names, relative to the manifest's folder."""
+    manifest = manifest or MANIFEST
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputError(manifest, f"cannot be read as JSON: {error}") from error
+    return (manifest.parent / str(data.get("output", "../published-terminology.ttl"))).resolve()
 
 
 # --------------------------------------------------------------------------- importing
@@ -390,9 +397,10 @@ def parse_published(path: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def import_source(source_id: str, published: Path, manifest: Path = MANIFEST) -> Path:
+def import_source(source_id: str, published: Path, manifest: Path | None = None) -> Path:
     """Replace source ``source_id``'s CSV by the codes of ``published``; an RxNorm product keeps its
     ingredient, and a new one takes the source's single ingredient (else the user must say it)."""
+    manifest = manifest or MANIFEST
     _, sources = read_manifest(manifest)
     source = next((s for s in sources if s.id == source_id), None)
     if source is None:
@@ -431,6 +439,7 @@ def _import_and_build(imported: list[str]) -> str:
     source = next((s for s in sources if s.id == source_id), None)
     if source is None:
         raise InputError(MANIFEST, f"has no source {source_id!r}")
+    parse_published(Path(published))  # a bad file is refused before anything is touched
     before = source.file.read_text(encoding="utf-8") if source.file.exists() else None
     try:
         import_source(source_id, Path(published))
