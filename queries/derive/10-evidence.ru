@@ -1,5 +1,5 @@
 # id: derive-evidence
-# summary: Decide which records are evidence at D. A record is not evidence when a status of the policy says so (entered-in-error, refuted, cancelled, not-done, not-taken), when its class counts under listed statuses only (Observation: final, amended, corrected; MedicationOrder: active, completed, on-hold) and its status is another, when it is dated after D, or when its subject is not a patient of the input. Everything else is bk:Evidence.
+# summary: Decide which records are evidence at D. A record is not evidence when a status of the policy says so (entered-in-error, refuted, cancelled, not-done, not-taken; a condition unconfirmed, provisional or differential), when its class counts under listed statuses only (Observation: final, amended, corrected; MedicationOrder: active, completed, on-hold) and its status is another, when it is dated after D, or when its subject is not a patient of the input. Everything else is bk:Evidence.
 # parameters: none (reads bk:asOf of the bk:Screening node)
 PREFIX bk: <https://w3id.org/blinakg/ontology#>
 
@@ -18,6 +18,11 @@ WHERE {
     ?record a ?class ; bk:status ?recordStatus .
     FILTER NOT EXISTS { ?allowed bk:evidenceStatus ?recordStatus }
     BIND (CONCAT("has status ", ?recordStatus) AS ?why)
+  } UNION {
+    # A suspected or not yet established condition (fhir-input.md extended by issue 18).
+    ?policy bk:noEvidenceConditionStatus ?status .
+    ?record a bk:Condition ; bk:verificationStatus ?status .
+    BIND (CONCAT("has verification status ", ?status) AS ?why)
   } UNION {
     ?record bk:daysBeforeAsOf ?days .
     FILTER (?days < 0)

@@ -1,0 +1,170 @@
+"""The published terminology (ontology/terminology/, issue 18): the committed Turtle is what the
+committed sources give, every value set says where its codes come from, and the refresh script
+refuses bad input without writing anything."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, SKOS
+
+from blinakg.model import load_model
+from blinakg.namespaces import BK, ONTOLOGY_DIR
+from blinakg.readers.relevance import Relevance
+from blinakg.terminology import refresh
+
+PROV_DERIVED = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
+DCT_SOURCE = URIRef("http://purl.org/dc/terms/source")
+DCT_DATE = URIRef("http://purl.org/dc/terms/date")
+SCT = "http://snomed.info/id/"
+RXN = "http://purl.bioontology.org/ontology/RXNORM/"
+ICD = "http://purl.bioontology.org/ontology/ICD10CM/"
+
+
+@pytest.fixture(scope="module")
+def model() -> Graph:
+    return load_model(trials=True)
+
+
+def test_refresh_regenerates_exactly_the_committed_file() -> None:
+    committed = (ONTOLOGY_DIR / "published-terminology.ttl").read_text(encoding="utf-8")
+    assert refresh.build() == committed
+
+
+def test_check_mode_passes_on_the_committed_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    assert refresh.main(["--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_every_value_set_names_a_source_with_a_version(model: Graph) -> None:
+    value_sets = set(model.subjects(RDF.type, BK.ValueSet))
+    assert len(value_sets) >= 50
+    for value_set in value_sets:
+        sources = set(model.objects(value_set, PROV_DERIVED))
+        assert sources, f"{value_set} names no source (prov:wasDerivedFrom)"
+        for source in sources:
+            assert (source, RDF.type, BK.TerminologySource) in model, f"{value_set}: {source} is not described"
+            assert model.value(source, DCT_SOURCE) is not None, f"{source} has no dct:source"
+            assert model.value(source, OWL.versionInfo) is not None, f"{source} has no owl:versionInfo"
+
+
+def test_every_published_source_has_url_version_and_retrieval_date(model: Graph) -> None:
+    described = {s for s in model.subjects(RDF.type, BK.TerminologySource) if model.value(s, BK.curated) != Literal(True)}
+    assert len(described) == 13
+    for source in described:
+        assert str(model.value(source, DCT_SOURCE)).startswith(("https://", "../shared/spec/"))
+        assert model.value(source, DCT_DATE) is not None
+        assert int(model.value(source, BK.codeCount)) > 0  # type: ignore[arg-type]
+
+
+def test_every_source_file_is_in_the_manifest_and_every_curated_row_cites_its_page() -> None:
+    manifest = json.loads(refresh.MANIFEST.read_text(encoding="utf-8"))
+    named = {manifest["atc"]["file"]} | {s["file"] for s in manifest["sources"]}
+    on_disk = {f"sources/{p.name}" for p in (refresh.TERMINOLOGY_DIR / "sources").glob("*.csv")}
+    assert named == on_disk
+    with (refresh.TERMINOLOGY_DIR / manifest["atc"]["file"]).open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            assert row["cite"] == f"https://www.whocc.no/atc_ddd_index/?code={row['atc']}"
+
+
+@pytest.mark.parametrize(("code", "top"), [
+    (RXN + "1731354", "http://purl.bioontology.org/ontology/ATC/L01"),       # cytarabine Injection (SCD)
+    (RXN + "206832", "http://purl.bioontology.org/ontology/ATC/L01"),        # etoposide [Vepesid] (SBD)
+    (RXN + "1734919", "http://purl.bioontology.org/ontology/ATC/L01"),       # Synthea's cyclophosphamide order
+    (RXN + "596881", "http://purl.bioontology.org/ontology/ATC/L01AD"),      # carmustine [BiCNU]: a nitrosourea
+    (RXN + "1657866", "http://purl.bioontology.org/ontology/ATC/L01F"),      # rituximab [Rituxan]
+    (RXN + "1597267", RXN + "1597258"),                                      # Blincyto under blinatumomab
+    (SCT + "703423002", SCT + "108290001"),                                  # combined chemo-radiation: radiotherapy
+    (SCT + "703423002", SCT + "367336001"),                                  # ... and chemotherapy
+    (SCT + "93880001", SCT + "363346000"),                                   # primary lung cancer: malignant
+    (SCT + "62479008", SCT + "86406008"),                                    # AIDS under HIV infection
+    (ICD + "Z21", SCT + "86406008"),                                         # HIV status (VSAC)
+])
+def test_published_codes_lie_under_the_concepts_the_value_sets_name(model: Graph, code: str, top: str) -> None:
+    assert URIRef(top) in set(model.transitive_objects(URIRef(code), SKOS.broader))
+
+
+def test_relevance_compiles_the_published_codes(model: Graph) -> None:
+    relevance = Relevance(model)
+    assert relevance.matters(RXN + "1731354")
+    assert relevance.matters(SCT + "33195004")
+    assert not relevance.matters(RXN + "308971")  # carbamazepine (Synthea's epilepsy module): no criterion
+
+
+def _copy_terminology(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "ontology" / "terminology"
+    shutil.copytree(refresh.TERMINOLOGY_DIR, folder)
+    shutil.copy(ONTOLOGY_DIR / "published-terminology.ttl", tmp_path / "ontology" / "published-terminology.ttl")
+    monkeypatch.setattr(refresh, "MANIFEST", folder / "manifest.json")
+    return folder
+
+
+def test_a_malformed_source_is_refused_with_exit_2_and_nothing_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _copy_terminology(tmp_path, monkeypatch)
+    output = tmp_path / "ontology" / "published-terminology.ttl"
+    before = output.read_bytes()
+    (folder / "sources" / "synthea-aml.csv").write_text("system,code,display,ingredient\nSNOMED,not a code,x,\n")
+    assert refresh.main([]) == 2
+    err = capsys.readouterr().err
+    assert "synthea-aml.csv:2" in err and "'not a code' is not a code" in err
+    assert output.read_bytes() == before
+
+
+def test_an_unknown_ingredient_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _copy_terminology(tmp_path, monkeypatch)
+    with (folder / "sources" / "synthea-breast-chemotherapy.csv").open("a") as handle:
+        handle.write("RxNorm,1,aspirin 81 MG Oral Tablet,aspirin\n")
+    assert refresh.main([]) == 2
+    assert "ingredient 'aspirin' of RxNorm 1 has no row in the ATC table" in capsys.readouterr().err
+
+
+def test_check_mode_reports_an_out_of_date_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _copy_terminology(tmp_path, monkeypatch)
+    with (folder / "sources" / "synthea-breast-radiation.csv").open("a") as handle:
+        handle.write("SNOMED,1287742003,Radiotherapy (procedure),\n")
+    assert refresh.main(["--check"]) == 1
+    assert refresh.main([]) == 0
+    assert "<http://snomed.info/id/1287742003> a skos:Concept" in (tmp_path / "ontology" / "published-terminology.ttl").read_text()
+    assert refresh.main(["--check"]) == 0
+
+
+def test_import_of_a_newer_fhir_valueset_expansion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _copy_terminology(tmp_path, monkeypatch)
+    newer = tmp_path / "ValueSet-hiv.json"
+    newer.write_text(json.dumps({"resourceType": "ValueSet", "version": "20250101", "expansion": {"contains": [
+        {"system": "http://snomed.info/sct", "code": "86406008", "display": "HIV infection (disorder)"},
+        {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "Z21", "display": "HIV status"}]}}))
+    assert refresh.main(["--import", "vsac-hiv", str(newer)]) == 0
+    assert (folder / "sources" / "vsac-hiv.csv").read_text().splitlines() == [
+        "system,code,display,ingredient", "SNOMED,86406008,HIV infection (disorder),", "ICD10CM,Z21,HIV status,"]
+    text = (tmp_path / "ontology" / "published-terminology.ttl").read_text()
+    assert "62479008" not in text and "bk:codeCount 2 ;" in text
+
+
+def test_import_of_an_fsh_rxnorm_value_set_keeps_the_ingredients(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _copy_terminology(tmp_path, monkeypatch)
+    fsh = tmp_path / "med-carmustine-valueset.fsh"
+    fsh.write_text('ValueSet: RxNormCarmustineVS\n* $RXN#2105      "carmustine"\n* $RXN#343027    "BiCNU"\n'
+                   '* $RXN#9999999\t"carmustine 50 MG Injection"\n')
+    assert refresh.main(["--import", "cibmtr-carmustine", str(fsh)]) == 0
+    assert (folder / "sources" / "cibmtr-carmustine.csv").read_text().splitlines()[1:] == [
+        "RxNorm,2105,carmustine,", "RxNorm,343027,BiCNU,2105", "RxNorm,9999999,carmustine 50 MG Injection,2105"]
+
+
+def test_a_bad_import_leaves_the_source_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _copy_terminology(tmp_path, monkeypatch)
+    before = (folder / "sources" / "vsac-hiv.csv").read_bytes()
+    bad = tmp_path / "ValueSet.json"
+    bad.write_text(json.dumps({"resourceType": "ValueSet", "expansion": {"contains": [
+        {"system": "http://example.org/local", "code": "X1"}]}}))
+    assert refresh.main(["--import", "vsac-hiv", str(bad)]) == 2
+    assert "code system blinakg does not read: X1" in capsys.readouterr().err
+    assert (folder / "sources" / "vsac-hiv.csv").read_bytes() == before
