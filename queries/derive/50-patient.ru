@@ -1,5 +1,5 @@
 # id: derive-patient
-# summary: Per patient: the consent date C (the latest active research consent on or before D, else D) and whether the pregnancy check applies (female or gender unknown/missing, unless a female's latest childbearing-potential record says false).
+# summary: Per patient: the consent date C (the latest active research consent on or before D, else D) whether the pregnancy check applies (female or gender unknown/missing, unless a female's latest childbearing-potential record says false), and whether a nursing check applies (gender not male).
 # parameters: none
 PREFIX bk: <https://w3id.org/blinakg/ontology#>
 PREFIX vs: <https://w3id.org/blinakg/valueset/>
@@ -39,4 +39,12 @@ WHERE {
     FILTER (!BOUND(?later))
   }
   FILTER (!BOUND(?potential))
+} ;
+
+# Issue 18: nursing / breast-feeding concerns every patient not recorded male (a male settles it).
+INSERT { ?patient a bk:NotMale }
+WHERE {
+  ?patient a bk:Patient .
+  OPTIONAL { ?patient bk:gender ?gender }
+  FILTER (!BOUND(?gender) || ?gender != "male")
 }
