@@ -94,7 +94,7 @@ def test_numbers_and_units_read_as_the_contract_writes_them() -> None:
 
 def test_every_check_of_the_model_has_its_parameters() -> None:
     params = check_parameters(MODEL)
-    assert len(params) == 35
+    assert len(params) == 37
     assert params[TRIAL["I5-anc"]].threshold == Decimal("1.0") and params[TRIAL["I5-anc"]].window == 14
     assert params[TRIAL["E5-systemic-chemotherapy"]].is_washout
     assert not params[TRIAL["E2-cns-pathology"]].is_washout

@@ -1,5 +1,5 @@
 # id: derive-patient
-# summary: Per patient: the consent date C (the latest active research consent on or before D, else D); whether the pregnancy check applies (female or gender unknown/missing, unless a female's latest childbearing-potential record says false); whether the record states a death on or before D (bk:DeceasedAtAsOf, contract.md); a note (a warning naming the patient) for a death, a death dated after D, and a birth date after C.
+# summary: Per patient: the consent date C (the latest active research consent on or before D, else D); whether the pregnancy check applies (female or gender unknown/missing, unless a female's latest childbearing-potential record says false); whether a nursing check applies (gender not male); whether the record states a death on or before D (bk:DeceasedAtAsOf, contract.md); a note (a warning naming the patient) for a death, a death dated after D, and a birth date after C.
 # parameters: none
 PREFIX bk: <https://w3id.org/blinakg/ontology#>
 PREFIX vs: <https://w3id.org/blinakg/valueset/>
@@ -39,6 +39,14 @@ WHERE {
     FILTER (!BOUND(?later))
   }
   FILTER (!BOUND(?potential))
+} ;
+
+# Issue 18: nursing / breast-feeding concerns every patient not recorded male (a male settles it).
+INSERT { ?patient a bk:NotMale }
+WHERE {
+  ?patient a bk:Patient .
+  OPTIONAL { ?patient bk:gender ?gender }
+  FILTER (!BOUND(?gender) || ?gender != "male")
 }
 
 ;
