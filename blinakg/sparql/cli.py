@@ -177,11 +177,8 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
     backend: Store | None = None
     try:
         source = resolve(name)
-        check_syntax(source.text, source.label)
-        if endpoint is None:  # the endpoint was asked for; a local store reaches no network
-            from .store import refuse_service
-
-            refuse_service(source.text, source.label)
+        # Parsed, never evaluated; a local store refuses SERVICE (only --endpoint was asked to reach a server).
+        check_syntax(source.text, source.label, local=endpoint is None)
         bound = bind_parameters(source.text, parse_params(params), source.label, source.parameters)
         if target is not None:
             backend = target.open(writable=False)

@@ -157,24 +157,31 @@ def negotiate(accept: str | None, graph: bool) -> tuple[str, str] | None:
 _RESULT_FORMATS = {"json": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV"}
 
 
-def _dataset(job: dict[str, Any]) -> dict[str, Any]:
-    """The dataset arguments of ``Store.query``: the protocol's graph URIs, else the
-    query's own ``FROM`` / ``FROM NAMED``, else the union of all graphs.
+def _parse(job: dict[str, Any]) -> tuple[Any, dict[str, Any]] | Reply:
+    """The query's form and ``Store.query`` dataset options, or the 400 that refuses it.
 
-    SPARQL 1.1 Protocol: ``default-graph-uri``/``named-graph-uri`` override the
-    query's dataset; without them a ``FROM`` is honoured (issue 12, S3), so the
-    union is the default graph only for a query that names no dataset.
+    Decided in the worker (under the time and memory limits) from rdflib's parse
+    of exactly the text Oxigraph will run: a ``SERVICE`` anywhere in the algebra
+    is refused, since pyoxigraph has no option to turn federation off; the
+    dataset follows :func:`blinakg.sparql.parsed.query_dataset` (the protocol's
+    ``default-graph-uri``/``named-graph-uri``, else ``FROM``/``FROM NAMED``,
+    else the union of all graphs).
     """
-    import pyoxigraph as ox
+    from ..errors import InputError, UsageError
+    from .parsed import parse_query, query_dataset
 
-    kwargs: dict[str, Any] = {}
-    if job["default_graphs"]:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job["default_graphs"]]
-    elif not job["names_dataset"]:
-        kwargs["use_default_graph_as_union"] = True
-    if job["named_graphs"]:
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job["named_graphs"]]
-    return kwargs
+    try:
+        parsed = parse_query(job["query"], "query")
+    except (InputError, UsageError) as err:
+        return _text(400, f"malformed query: {err}")
+    if parsed.federated:
+        return _text(400, "SERVICE (a federated query) is refused: this endpoint fetches nothing from other "
+                          "servers; query each endpoint yourself")
+    try:
+        options = query_dataset(parsed, job["default_graphs"], job["named_graphs"]).oxigraph_options()
+    except ValueError as err:
+        return _text(400, f"bad graph IRI: {err}")
+    return parsed, options
 
 
 def _run_query(store: Any, job: dict[str, Any]) -> Reply:
@@ -183,10 +190,10 @@ def _run_query(store: Any, job: dict[str, Any]) -> Reply:
 
     limit = int(job["max_results"])
     limit_header = {"X-Blinakg-Max-Results": str(limit)}
-    try:
-        kwargs = _dataset(job)
-    except ValueError as err:
-        return _text(400, f"bad graph IRI: {err}")
+    checked = _parse(job)
+    if isinstance(checked, Reply):
+        return checked
+    _, kwargs = checked
     try:
         answer = store.query(job["query"], **kwargs)
     except SyntaxError as err:
@@ -478,8 +485,6 @@ class SparqlApp:
                           "(application/x-www-form-urlencoded) with query=...")
 
     def answer(self, params: dict[str, list[str]], query_text: str | None, environ: Environ) -> Reply:
-        from .query import dataset_clauses, uses_service
-
         if "update" in params:
             return _refused_update()
         if query_text is None:
@@ -487,15 +492,11 @@ class SparqlApp:
             if len(queries) != 1:
                 return _text(400, "expected exactly one query parameter (query=...)")
             query_text = queries[0]
-        if uses_service(query_text):
-            return _text(400, "SERVICE (a federated query) is refused: this endpoint fetches nothing from other "
-                              "servers; query each endpoint yourself")
         job = {
             "query": query_text,
             "accept": environ.get("HTTP_ACCEPT"),
             "default_graphs": params.get("default-graph-uri", []),
             "named_graphs": params.get("named-graph-uri", []),
-            "names_dataset": dataset_clauses(query_text),
             "max_results": self.config.max_results,
         }
         return self.pool.run(job, self.config.timeout)
