@@ -239,3 +239,36 @@ def test_from_and_from_named_name_local_graphs_the_same_way_everywhere(
         else:  # the union: --data adds the model and shapes graphs, so only the store and serve agree
             assert rows(through_store) == rows(served.text)
             assert rows(through_store) <= rows(through_data)
+
+
+# ---------------------------------------------------------------------------
+#  Issue 19, point 6: no command writes over what it reads (one rule, cli_safety.output_option)
+# ---------------------------------------------------------------------------
+
+def test_no_command_writes_its_output_over_an_input(tmp_path: Path, data_files: tuple[Path, Path],
+                                                    small_store: Path) -> None:
+    query_file = tmp_path / "q.rq"
+    query_file.write_text("SELECT * WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
+    terminology = tmp_path / "site.ttl"
+    terminology.write_text(TURTLE_B, encoding="utf-8")
+    catalogue_file = q.resolve("trial-criteria").label
+    attempts = [
+        ("query", str(query_file), "--data", str(data_files[0]), "-o", str(query_file)),
+        ("query", str(query_file), "--data", str(data_files[0]), "--output", str(data_files[0])),
+        ("query", str(query_file), "--data", str(data_files[0]), "--terminology", str(terminology),
+         "-o", str(terminology)),
+        ("query", "trial-criteria", "--data", str(data_files[0]), "-o", catalogue_file),
+        ("query", str(query_file), "--store", str(small_store), "-o", str(small_store / "CURRENT")),
+        ("query", str(query_file), "--store", str(small_store), "-o", str(small_store / "answer.csv")),
+        ("validate", str(data_files[1]), "--as-of", "2025-03-01", "--terminology", str(terminology),
+         "-o", str(terminology)),
+    ]
+    for attempt in attempts:
+        target = Path(attempt[-1])
+        before = target.read_bytes() if target.exists() else None
+        code, out, err = run(*attempt)
+        assert code == 2 and out == "", (attempt, err)
+        assert "input" in err or "store folder" in err, err
+        assert (target.read_bytes() if target.exists() else None) == before, attempt
+    code, _, err = run("query", str(query_file), "--data", str(data_files[0]), "-o", str(tmp_path / "answer.csv"))
+    assert code == 0, err

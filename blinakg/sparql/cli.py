@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from ..cli_safety import debug_option
+from ..cli_safety import check_output, debug_option, output_option
 from ..errors import InputError, UsageError
 
 if TYPE_CHECKING:  # the store module pulls in rdflib: imported when a command runs
@@ -141,8 +141,7 @@ def add_to_store(target: StoreTarget, screening: Any, model: Any, files: list[Pa
                    "numbers/dates/true/false are typed literals, anything else a string.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table",
               show_default=True, help="Results as an aligned table or a W3C SPARQL results format.")
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
-              help="Write the results here instead of standard output.")
+@output_option("Write the results here instead of standard output (never a file the query reads).")
 @click.option("--list", "list_queries", is_flag=True, help="List the catalogue: id, summary, parameters.")
 @debug_option
 @store_option()
@@ -177,6 +176,7 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
     backend: Store | None = None
     try:
         source = resolve(name)
+        check_output(output, [Path(source.label)])  # a catalogue query's file too
         # Parsed, never evaluated; a local store refuses SERVICE (only --endpoint was asked to reach a server).
         check_syntax(source.text, source.label, local=endpoint is None)
         bound = bind_parameters(source.text, parse_params(params), source.label, source.parameters)
