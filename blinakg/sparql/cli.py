@@ -216,10 +216,16 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
               help="The most client connections open at once; more wait in the listen backlog.")
 @click.option("--client-timeout", default=30, show_default=True, type=click.IntRange(1, 3600), metavar="SECONDS",
               help="Close a connection idle, or slow to send its request, for this long.")
+@click.option("--queue", default=16, show_default=True, type=click.IntRange(0, 1000),
+              help="How many queries may wait for a free worker; one more is answered 503 at once.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="A host name the Host header may carry besides localhost, IP addresses and --host "
+                   "(repeatable; '*' allows any). Other names get 403 (DNS rebinding).")
 @click.option("--quiet", "-q", is_flag=True, help="No access log on standard error.")
 @debug_option
 def serve(store: str | None, host: str, port: int, timeout: float, max_results: int, workers: int,
-          max_memory: int, max_connections: int, client_timeout: int, quiet: bool) -> None:
+          max_memory: int, max_connections: int, client_timeout: int, queue: int, allow_hosts: tuple[str, ...],
+          quiet: bool) -> None:
     """Serve the embedded store read-only as a SPARQL 1.1 Protocol endpoint at /sparql."""
     from .server import ServerConfig
     from .server import serve as run_server
@@ -228,7 +234,8 @@ def serve(store: str | None, host: str, port: int, timeout: float, max_results: 
     assert target is not None and target.path is not None
     config = ServerConfig(store=target.path, host=host, port=port, timeout=timeout,
                           max_results=max_results, workers=workers, max_memory=max_memory << 20,
-                          connection_limit=max_connections, client_timeout=client_timeout)
+                          connection_limit=max_connections, client_timeout=client_timeout, queue=queue,
+                          allowed_hosts=allow_hosts)
 
     def announce(url: str) -> None:
         click.echo(f"blinakg: serving {target.path} read-only at {url} (time limit {timeout:g} s, "

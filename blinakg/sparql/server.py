@@ -38,8 +38,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import multiprocessing
 import queue
+import re
 import signal
 import sys
 import threading
@@ -78,6 +80,10 @@ class ServerConfig:
             in the listen backlog.
         client_timeout: seconds a connection may stay idle, or a client take to
             send its request, before it is closed.
+        queue: how many queries may wait for a free worker; one more is
+            answered 503 at once.
+        allowed_hosts: host names the ``Host`` header may carry besides
+            localhost, IP addresses and ``host`` (``*``: any).
     """
 
     store: Path
@@ -89,6 +95,8 @@ class ServerConfig:
     max_memory: int = 1 << 30
     connection_limit: int = 128
     client_timeout: int = 30
+    queue: int = 16
+    allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -255,6 +263,10 @@ def _worker_main(conn: Connection, store_path: str, max_memory: int = 0) -> None
     except OSError as err:
         conn.send(("error", str(err)))
         return
+    # rdflib's SPARQL grammar is built on import (about a second): before the first query's clock starts.
+    from .parsed import parse_query
+
+    parse_query("ASK {}", "warm-up")
     _cap_memory(max_memory)
     conn.send(("ready", None))
     while True:
@@ -306,10 +318,12 @@ class QueryPool:
         size: the number of workers.
     """
 
-    def __init__(self, store_path: Path, size: int = 2, max_memory: int = 0):
+    def __init__(self, store_path: Path, size: int = 2, max_memory: int = 0, queue_limit: int = 16):
         self.context = multiprocessing.get_context("spawn")
         self.store_path = str(store_path)
         self.max_memory = max_memory
+        self.queue_limit = queue_limit
+        self.waiting = 0
         self.idle: queue.Queue[_Worker] = queue.Queue()
         self.closed = False
         self._all: set[_Worker] = set()
@@ -338,12 +352,26 @@ class QueryPool:
             print(f"blinakg: {err}", file=sys.stderr)
 
     def run(self, job: dict[str, Any], timeout: float) -> Reply:
-        """Run one query job within ``timeout`` seconds."""
+        """Run one query job within ``timeout`` seconds.
+
+        A query waits for a free worker only while fewer than ``queue_limit``
+        others wait (issue 19, 7): past that it gets 503 at once, so a burst of
+        slow queries makes the next client retry instead of hanging until its
+        own timeout.
+        """
+        with self._lock:
+            if self.idle.empty() and self.waiting >= self.queue_limit:
+                return _text(503, f"the server is busy: every query worker is running and {self.waiting} queries "
+                                  "are waiting; try again shortly", **{"Retry-After": "2"})
+            self.waiting += 1
         try:
             worker = self.idle.get(timeout=timeout)
         except queue.Empty:
             return _text(503, f"the server is busy: no query slot came free within {timeout:g} s; try again",
                          **{"Retry-After": "5"})
+        finally:
+            with self._lock:
+                self.waiting -= 1
         try:
             worker.conn.send(job)
             if worker.conn.poll(timeout):
@@ -384,6 +412,55 @@ SERVICE (federated queries) is refused. Time limit {timeout:g} s; at most {max_r
 triples per answer. Updates are refused.
 """
 
+LOOPBACK_NAMES = ("localhost",)
+
+
+def _host_name(header: str) -> str | None:
+    """The name in a ``Host`` header (``name``, ``name:port``, ``[v6]:port``), lower-cased,
+    without a trailing dot; None when it is not a host name at all."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0 or (value[end + 1:] and not re.fullmatch(r":[0-9]{1,5}", value[end + 1:])):
+            return None
+        return value[1:end]
+    name, sep, port = value.rpartition(":")
+    if sep and port.isdigit() and len(port) <= 5:
+        value = name
+    value = value.rstrip(".")
+    return value if value and re.fullmatch(r"[a-z0-9._:-]+", value) else None
+
+
+def host_allowed(header: str | None, allowed: frozenset[str]) -> bool:
+    """Whether a request's ``Host`` header names this server (issue 19, 7: DNS rebinding).
+
+    A page on ``evil.example`` whose name is re-pointed at 127.0.0.1 reaches a
+    loopback server with ``Host: evil.example``; the names it may carry are
+    ``allowed`` (localhost, the ``--host`` given, each ``--allow-host``; ``*``:
+    any). An IP address is always allowed, as Jupyter does: rebinding needs a
+    DNS name. Any port is accepted (an SSH tunnel changes it).
+    """
+    if "*" in allowed:
+        return True
+    if not header:
+        return False
+    name = _host_name(header)
+    if name is None:
+        return False
+    try:
+        ipaddress.ip_address(name.split("%", 1)[0])
+        return True
+    except ValueError:
+        return name in allowed
+
+
+def allowed_names(config: ServerConfig) -> frozenset[str]:
+    """The host names a ``Host`` header may carry for this server."""
+    names = {*LOOPBACK_NAMES, config.host.strip("[]").lower().rstrip(".")}
+    names.update(h.strip().lower().rstrip(".") for h in config.allowed_hosts)
+    return frozenset(n for n in names if n)
+
+
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
             406: "Not Acceptable", 413: "Content Too Large", 415: "Unsupported Media Type",
             500: "Internal Server Error", 503: "Service Unavailable"}
@@ -405,6 +482,7 @@ class SparqlApp:
         self.config = config
         self.pool = pool
         self.quiet = quiet
+        self.allowed = allowed_names(config)
         self._log_lock = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
@@ -441,6 +519,11 @@ class SparqlApp:
         return _text(200, INDEX.format(path=SPARQL_PATH, timeout=config.timeout, max_results=config.max_results))
 
     def route(self, environ: Environ) -> Reply:
+        host = environ.get("HTTP_HOST")
+        if not host_allowed(host, self.allowed):
+            # Jupyter answers 403 too; the message says how to allow a name on purpose.
+            return _text(403, f"this endpoint does not answer for the host {str(host or '(none)')[:100]!r}; "
+                              "start it with --allow-host NAME to allow that name")
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "") or "/"
         params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
@@ -507,15 +590,17 @@ def _refused_update() -> Reply:
 
 
 def _waitress_options(config: ServerConfig) -> dict[str, Any]:
-    """waitress's limits (issue 12, S2): slow or idle clients time out, connections
-    are bounded, the listen backlog holds every connection allowed, and a request
-    thread waits for a query worker instead of a thread per connection."""
+    """waitress's limits (issue 12, S2; issue 19, 7): connections are bounded and the listen
+    backlog holds every connection allowed; idle or slow clients time out; every
+    query that may wait for a worker (``queue``) has a request thread of its own,
+    so waitress's own, unbounded, task queue stays empty and the bounded queue of
+    :class:`QueryPool` is the one that answers 503 when full."""
     return {
-        "threads": max(4, config.workers * 2),
+        "threads": config.workers + config.queue + 4,
         "connection_limit": config.connection_limit,
         "backlog": max(64, config.connection_limit),
         "channel_timeout": config.client_timeout,
-        "cleanup_interval": max(1, min(30, config.client_timeout // 2)),  # how often timed-out channels are closed
+        "cleanup_interval": 1,  # how often timed-out channels are looked for
         "max_request_body_size": MAX_BODY,
         "max_request_header_size": 64 * 1024,
         "asyncore_use_poll": True,
@@ -523,6 +608,74 @@ def _waitress_options(config: ServerConfig) -> dict[str, Any]:
         "ident": "blinakg",
         "clear_untrusted_proxy_headers": True,
     }
+
+
+#: A connection must have waited this long for a request before it may be closed to admit another.
+EVICT_AFTER = 0.5
+
+
+def _server_classes() -> tuple[type, type]:
+    """waitress's channel and server, taught to end connections that hold a place without asking.
+
+    waitress serves every socket from one event loop, so an idle connection
+    holds no thread, but it holds one of ``connection_limit`` places: 255 idle
+    connections made a query wait 44 s (issue 19, 7), until waitress's inactivity
+    timeout freed them. Here:
+
+    * a connection that has not sent a whole request ``client_timeout`` seconds
+      after it opened or after its last answer is closed, even if it trickles a
+      byte at a time (waitress's own timeout counts any byte as activity);
+    * when every place is taken, the connections that have waited longest for a
+      request (at least :data:`EVICT_AFTER` s) are closed to admit new ones, so
+      idle connections can never keep a client out.
+    """
+    import time as clock
+
+    from waitress.channel import HTTPChannel
+    from waitress.server import TcpWSGIServer
+
+    class Channel(HTTPChannel):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.waiting_since = self.creation_time
+
+        def service(self) -> None:
+            super().service()
+            self.waiting_since = clock.time()
+
+        def waited(self, now: float) -> float | None:
+            """How long it has waited for a request; None while a request is in hand or it is closing."""
+            if self.requests or self.total_outbufs_len or self.will_close or self.close_when_flushed:
+                return None
+            return now - self.waiting_since
+
+    class Server(TcpWSGIServer):  # type: ignore[misc]
+        channel_class = Channel
+
+        def maintenance(self, now: float) -> None:
+            super().maintenance(now)
+            for channel in list(self.active_channels.values()):
+                waited = channel.waited(now)
+                if waited is not None and waited > self.adj.channel_timeout:
+                    channel.will_close = True
+
+        def readable(self) -> bool:
+            if self.accepting:
+                self.evict(clock.time())
+            return bool(super().readable())
+
+        def evict(self, now: float) -> None:
+            channels = list(self.active_channels.values())
+            closing = sum(1 for c in channels if c.will_close)
+            excess = len(self._map) - closing - self.adj.connection_limit + 1
+            if excess <= 0:
+                return
+            waiting = [(w, c) for c in channels if (w := c.waited(now)) is not None and w >= EVICT_AFTER]
+            waiting.sort(key=lambda pair: pair[0], reverse=True)
+            for _, channel in waiting[:excess]:
+                channel.will_close = True
+
+    return Channel, Server
 
 
 def make_server(config: ServerConfig, pool: QueryPool, quiet: bool = False) -> Any:
@@ -533,14 +686,28 @@ def make_server(config: ServerConfig, pool: QueryPool, quiet: bool = False) -> A
     """
     import logging
 
-    from waitress.server import create_server
+    from waitress.adjustments import Adjustments
+    from waitress.server import MultiSocketServer
+    from waitress.task import ThreadedTaskDispatcher
 
     # waitress logs to "waitress" (queue depth, bad requests); the access log is ours.
     logging.getLogger("waitress").setLevel(logging.ERROR if not quiet else logging.CRITICAL)
     if not logging.getLogger("waitress").handlers:
         logging.getLogger("waitress").addHandler(logging.StreamHandler(sys.stderr))
-    return create_server(SparqlApp(config, pool, quiet=quiet), host=config.host, port=config.port,
-                         **_waitress_options(config))
+    adjustments = Adjustments(host=config.host, port=config.port, **_waitress_options(config))
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adjustments.threads)
+    _, server_class = _server_classes()
+    app = SparqlApp(config, pool, quiet=quiet)
+    sockets: dict[int, Any] = {}
+    servers = [server_class(app, sockets, dispatcher=dispatcher, adj=adjustments, sockinfo=info)
+               for info in adjustments.listen]
+    if len(servers) == 1:
+        return servers[0]
+    multi = MultiSocketServer(sockets, adjustments, [(s.effective_host, s.effective_port) for s in servers],
+                              dispatcher)
+    multi.effective_host, multi.effective_port = servers[0].effective_host, servers[0].effective_port
+    return multi
 
 
 def serve(config: ServerConfig, announce: Callable[[str], None] | None = None, quiet: bool = False) -> None:
@@ -568,7 +735,7 @@ def serve(config: ServerConfig, announce: Callable[[str], None] | None = None, q
 
     try:
         try:
-            pool = QueryPool(config.store, config.workers, config.max_memory)
+            pool = QueryPool(config.store, config.workers, config.max_memory, config.queue)
         except RuntimeError as err:
             from ..errors import InputError
 
