@@ -3,11 +3,16 @@
 * ``GET /sparql?query=…`` and ``POST /sparql`` (``application/sparql-query``
   body, or an ``application/x-www-form-urlencoded`` form with ``query=``);
   ``default-graph-uri`` / ``named-graph-uri`` are honoured, and so are the
-  query's own ``FROM`` / ``FROM NAMED`` (the protocol's parameters win). With
-  neither, the default graph is the union of all graphs, as for ``blinakg query``.
+  query's own ``FROM`` / ``FROM NAMED`` (the protocol's parameters replace the
+  query's dataset). With neither, the default graph is the union of all
+  graphs, as for ``blinakg query`` (:func:`blinakg.sparql.parsed.query_dataset`).
 * ``SERVICE`` (a federated query) is refused with **400**: the endpoint
   fetches nothing from other servers (contract.md: no command reaches the
-  network unless told to).
+  network unless told to). Decided in the worker from rdflib's parse of the
+  query, since pyoxigraph cannot be told not to federate.
+* The ``Host`` header must name this server (localhost, an IP address, the
+  ``--host`` given, ``--allow-host`` names): other names get **403** (DNS
+  rebinding, issue 19).
 * Results by content negotiation (``Accept``): ``SELECT``/``ASK`` as
   ``application/sparql-results+json`` (the default), ``…+xml``, ``text/csv``,
   ``text/tab-separated-values``; ``CONSTRUCT``/``DESCRIBE`` as ``text/turtle``
@@ -20,7 +25,8 @@
 * Time limit (``--timeout``, seconds): every query runs in a worker process;
   one that runs longer is killed and the client gets **503** with a message
   (so a runaway query cannot hold a core or memory). A request that waits
-  longer than the limit for a free worker also gets 503.
+  longer than the limit for a free worker also gets 503, and one that finds
+  ``--queue`` others already waiting gets 503 at once.
 * Result size limit (``--max-results``): a result with more rows (or, for a
   graph, more triples) gets **413** with a message instead of a silently
   truncated answer; page with ``LIMIT``/``OFFSET``. Every answer carries
@@ -29,9 +35,11 @@
   capped; a query that needs more ends its worker and gets **503**.
 * Served by waitress (a production WSGI server; ``http.server`` "is not
   recommended for production"): a fixed pool of request threads, at most
-  ``--max-connections`` open connections with a listen backlog as large, and
-  connections idle or slow to send their request for ``--client-timeout``
-  seconds are closed (a lying ``Content-Length`` holds nothing for ever).
+  ``--max-connections`` open connections with a listen backlog as large;
+  a connection without a whole request ``--client-timeout`` seconds after it
+  opened or was last answered is closed (a lying ``Content-Length`` or a
+  trickling client holds nothing for ever), and when every place is taken
+  the connections waiting longest for a request make room for new ones.
 * Bound to 127.0.0.1 unless ``--host`` says otherwise; request bodies over
   1 MiB get 413.
 """
