@@ -264,7 +264,7 @@ def test_slow_queries_never_make_a_cheap_one_wait(patient_endpoint: tuple[str, s
         cheap_wait = time.monotonic() - started
         answers = [f.result(timeout=120) for f in futures]
     assert cheap.status_code == 503 and "busy" in cheap.text and cheap.headers.get("Retry-After"), cheap.text
-    assert cheap_wait < 1.5, cheap_wait
+    assert cheap_wait < 3.5, cheap_wait  # before issue 19 it waited for a runaway: the 6 s limit
     refused_at_once = [s for s, elapsed in answers if s == 503 and elapsed < 2]
     assert len(refused_at_once) >= 5, answers
     assert all(status == 503 for status, _ in answers), answers  # the others ran into the 6 s time limit

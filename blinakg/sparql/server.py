@@ -61,6 +61,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 MAX_BODY = 1 << 20
+#: Seconds after which a worker's query counts as long: when every worker runs one, new queries get 503 at once.
+STALLED_AFTER = 1.0
 SPARQL_PATH = "/sparql"
 
 JSON, XML, CSV, TSV = ("application/sparql-results+json", "application/sparql-results+xml",
@@ -303,10 +305,13 @@ class _Worker:
                                        name="blinakg-query-worker")
         self.process.start()
         child.close()
-        if not self.conn.poll(start_timeout):
+        try:
+            if not self.conn.poll(start_timeout):
+                raise EOFError
+            status, detail = self.conn.recv()
+        except (EOFError, OSError):  # it died on the way up (the server is stopping, the store went away)
             self.kill()
-            raise RuntimeError("a query worker did not start")
-        status, detail = self.conn.recv()
+            raise RuntimeError("a query worker did not start") from None
         if status != "ready":
             self.kill()
             raise RuntimeError(f"a query worker could not open the store: {detail}")
@@ -332,6 +337,7 @@ class QueryPool:
         self.max_memory = max_memory
         self.queue_limit = queue_limit
         self.waiting = 0
+        self.running: dict[_Worker, float] = {}  # each busy worker: when its query started
         self.idle: queue.Queue[_Worker] = queue.Queue()
         self.closed = False
         self._all: set[_Worker] = set()
@@ -346,11 +352,20 @@ class QueryPool:
         return worker
 
     def _release(self, worker: _Worker) -> None:
+        with self._lock:
+            self.running.pop(worker, None)
         self.idle.put(worker)
+
+    def stalled(self, now: float) -> bool:
+        """Every worker is busy, each with a query that has run longer than :data:`STALLED_AFTER`:
+        a query queued now would wait for runaways. Called with the lock held."""
+        return self.idle.empty() and bool(self.running) and \
+            min(now - started for started in self.running.values()) > STALLED_AFTER
 
     def _replace(self, worker: _Worker) -> None:
         with self._lock:
             self._all.discard(worker)
+            self.running.pop(worker, None)
         worker.kill()
         if self.closed:
             return
@@ -363,14 +378,17 @@ class QueryPool:
         """Run one query job within ``timeout`` seconds.
 
         A query waits for a free worker only while fewer than ``queue_limit``
-        others wait (issue 19, 7): past that it gets 503 at once, so a burst of
-        slow queries makes the next client retry instead of hanging until its
-        own timeout.
+        others wait, and only while the workers are turning over (issue 19, 7):
+        when every worker has been on its query for more than
+        :data:`STALLED_AFTER` seconds (runaways), or the queue is full, it gets
+        503 at once, so slow queries make the next client retry instead of
+        hanging until its own timeout; a burst of cheap queries still queues.
         """
         with self._lock:
-            if self.idle.empty() and self.waiting >= self.queue_limit:
-                return _text(503, f"the server is busy: every query worker is running and {self.waiting} queries "
-                                  "are waiting; try again shortly", **{"Retry-After": "2"})
+            now = time.monotonic()
+            if self.idle.empty() and (self.waiting >= self.queue_limit or self.stalled(now)):
+                return _text(503, f"the server is busy: every query worker is running a long query and "
+                                  f"{self.waiting} queries are waiting; try again shortly", **{"Retry-After": "2"})
             self.waiting += 1
         try:
             worker = self.idle.get(timeout=timeout)
@@ -380,6 +398,8 @@ class QueryPool:
         finally:
             with self._lock:
                 self.waiting -= 1
+        with self._lock:
+            self.running[worker] = time.monotonic()
         try:
             worker.conn.send(job)
             if worker.conn.poll(timeout):
@@ -673,6 +693,8 @@ def _server_classes() -> tuple[type, type]:
             return bool(super().readable())
 
         def evict(self, now: float) -> None:
+            if len(self._map) < self.adj.connection_limit:  # the usual case: room to spare, nothing to look at
+                return
             channels = list(self.active_channels.values())
             closing = sum(1 for c in channels if c.will_close)
             excess = len(self._map) - closing - self.adj.connection_limit + 1
