@@ -265,7 +265,8 @@ def test_slow_queries_never_make_a_cheap_one_wait(patient_endpoint: tuple[str, s
         answers = [f.result(timeout=120) for f in futures]
     assert cheap.status_code == 503 and "busy" in cheap.text and cheap.headers.get("Retry-After"), cheap.text
     assert cheap_wait < 3.5, cheap_wait  # before issue 19 it waited for a runaway: the 6 s limit
-    refused_at_once = [s for s, elapsed in answers if s == 503 and elapsed < 2]
+    # "at once": well before the 6 s limit (a loaded 2-core machine takes seconds to start eight clients)
+    refused_at_once = [s for s, elapsed in answers if s == 503 and elapsed < 4.5]
     assert len(refused_at_once) >= 5, answers
     assert all(status == 503 for status, _ in answers), answers  # the others ran into the 6 s time limit
     deadline = time.monotonic() + 60
