@@ -19,6 +19,7 @@ import click
 
 from .sparql.cli import add_to_store, query, serve, store_options
 from .cli_safety import GuardedGroup, check_output, debug_option, write_whole
+from .cli_safety import output_option as safe_output_option
 from .registry.cli import registry
 from .errors import InputError, UsageError
 
@@ -68,8 +69,7 @@ def terminology_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def output_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """Shared option: write the report to a file instead of standard output."""
-    return click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
-                        help="Write the report here instead of standard output.")(func)
+    return safe_output_option("Write the report here instead of standard output.")(func)
 
 
 def require_output_folder(output: Path | None, inputs: tuple[Path, ...] | list[Path] = ()) -> None:

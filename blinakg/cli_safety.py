@@ -13,12 +13,13 @@ link; written whole or not at all."
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import click
 
@@ -105,13 +106,14 @@ def _input_suffixes() -> tuple[str, ...]:
     return INPUT_SUFFIXES
 
 
-def check_output(output: Path | None, inputs: Iterable[Path] = ()) -> None:
-    """Refuse an output path before any work is done (issue 12: O1, T7, T8).
+def check_output(output: Path | None, inputs: Iterable[Path] = (), stores: Iterable[Path] = ()) -> None:
+    """Refuse an output path before any work is done (issue 12: O1, T7, T8; issue 19: 6).
 
     Raises:
         InputError: its folder does not exist or cannot be written; it is a
-            folder, a symbolic link, or not a regular file; or it is one of the
-            inputs (or a file inside an input folder).
+            folder, a symbolic link, or not a regular file; it is one of the
+            inputs (or a file inside an input folder); or it lies inside a
+            store folder.
     """
     if output is None:
         return
@@ -122,17 +124,20 @@ def check_output(output: Path | None, inputs: Iterable[Path] = ()) -> None:
         raise InputError(output, "the output folder cannot be written (permission denied)")
     if output.is_symlink():
         raise InputError(output, "is a symbolic link; blinakg does not write through links: name the file itself")
+    resolved = output.resolve()
+    for store in stores:
+        if resolved.is_relative_to(store.resolve()):
+            raise InputError(output, f"is inside the store folder {store}; write it elsewhere")
     try:
         info = output.stat()
     except FileNotFoundError:
-        return
+        return  # a new file: it cannot be an input
     except OSError as err:
         raise InputError(output, f"cannot be used as the output ({err.strerror or err})") from None
     if stat.S_ISDIR(info.st_mode):
         raise InputError(output, "is a folder; name a file to write the report to")
     if not stat.S_ISREG(info.st_mode):
         raise InputError(output, "is not a regular file; name a file to write the report to")
-    resolved = output.resolve()
     for path in inputs:
         try:
             if path.exists() and os.path.samefile(path, output):
@@ -143,6 +148,53 @@ def check_output(output: Path | None, inputs: Iterable[Path] = ()) -> None:
                                          "or be read as one next time: write it elsewhere")
         except OSError:
             continue
+
+
+def command_inputs(ctx: click.Context) -> Iterator[Path]:
+    """Every path a command reads, from its parameters: each ``click.Path`` option or
+    argument, and each argument that names an existing file (``query FILE.rq``)."""
+    for param in ctx.command.params:
+        if param.name in (None, "output"):
+            continue
+        value = ctx.params.get(param.name)
+        for item in value if isinstance(value, (tuple, list)) else [value]:
+            if item is None or item == "" or isinstance(item, bool):
+                continue
+            if isinstance(param.type, click.Path):
+                yield Path(item)
+            elif isinstance(param, click.Argument) and isinstance(item, str) and Path(item).is_file():
+                yield Path(item)
+
+
+def command_stores(ctx: click.Context) -> Iterator[Path]:
+    """The store folders a command may read or write: its ``--store`` and the default one."""
+    from .sparql.store import default_store_path
+
+    value = ctx.params.get("store")
+    if isinstance(value, str) and value:
+        yield Path(value)
+    yield default_store_path()
+
+
+def output_option(help_text: str = "Write the report here instead of standard output.") -> Callable[..., Any]:
+    """``--output/-o FILE`` for any command that writes, with one rule for all (issue 19, 6):
+    before the command runs, the file is checked by :func:`check_output` against
+    every input the command's parameters name (:func:`command_inputs`) and the
+    store folders (:func:`command_stores`), so no command overwrites what it reads."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            output = kwargs.get("output")
+            if output is not None:
+                ctx = click.get_current_context()
+                check_output(output, list(command_inputs(ctx)), list(command_stores(ctx)))
+            return func(*args, **kwargs)
+
+        return click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
+                            help=help_text)(wrapper)
+
+    return decorate
 
 
 def write_whole(text: str | Iterable[str], output: Path) -> None:

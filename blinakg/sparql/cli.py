@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from ..cli_safety import debug_option
+from ..cli_safety import check_output, debug_option, output_option
 from ..errors import InputError, UsageError
 
 if TYPE_CHECKING:  # the store module pulls in rdflib: imported when a command runs
@@ -141,8 +141,7 @@ def add_to_store(target: StoreTarget, screening: Any, model: Any, files: list[Pa
                    "numbers/dates/true/false are typed literals, anything else a string.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table",
               show_default=True, help="Results as an aligned table or a W3C SPARQL results format.")
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
-              help="Write the results here instead of standard output.")
+@output_option("Write the results here instead of standard output (never a file the query reads).")
 @click.option("--list", "list_queries", is_flag=True, help="List the catalogue: id, summary, parameters.")
 @debug_option
 @store_option()
@@ -177,11 +176,9 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
     backend: Store | None = None
     try:
         source = resolve(name)
-        check_syntax(source.text, source.label)
-        if endpoint is None:  # the endpoint was asked for; a local store reaches no network
-            from .store import refuse_service
-
-            refuse_service(source.text, source.label)
+        check_output(output, [Path(source.label)])  # a catalogue query's file too
+        # Parsed, never evaluated; a local store refuses SERVICE (only --endpoint was asked to reach a server).
+        check_syntax(source.text, source.label, local=endpoint is None)
         bound = bind_parameters(source.text, parse_params(params), source.label, source.parameters)
         if target is not None:
             backend = target.open(writable=False)
@@ -219,10 +216,16 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
               help="The most client connections open at once; more wait in the listen backlog.")
 @click.option("--client-timeout", default=30, show_default=True, type=click.IntRange(1, 3600), metavar="SECONDS",
               help="Close a connection idle, or slow to send its request, for this long.")
+@click.option("--queue", default=16, show_default=True, type=click.IntRange(0, 1000),
+              help="How many queries may wait for a free worker; one more is answered 503 at once.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="A host name the Host header may carry besides localhost, IP addresses and --host "
+                   "(repeatable; '*' allows any). Other names get 403 (DNS rebinding).")
 @click.option("--quiet", "-q", is_flag=True, help="No access log on standard error.")
 @debug_option
 def serve(store: str | None, host: str, port: int, timeout: float, max_results: int, workers: int,
-          max_memory: int, max_connections: int, client_timeout: int, quiet: bool) -> None:
+          max_memory: int, max_connections: int, client_timeout: int, queue: int, allow_hosts: tuple[str, ...],
+          quiet: bool) -> None:
     """Serve the embedded store read-only as a SPARQL 1.1 Protocol endpoint at /sparql."""
     from .server import ServerConfig
     from .server import serve as run_server
@@ -231,7 +234,8 @@ def serve(store: str | None, host: str, port: int, timeout: float, max_results: 
     assert target is not None and target.path is not None
     config = ServerConfig(store=target.path, host=host, port=port, timeout=timeout,
                           max_results=max_results, workers=workers, max_memory=max_memory << 20,
-                          connection_limit=max_connections, client_timeout=client_timeout)
+                          connection_limit=max_connections, client_timeout=client_timeout, queue=queue,
+                          allowed_hosts=allow_hosts)
 
     def announce(url: str) -> None:
         click.echo(f"blinakg: serving {target.path} read-only at {url} (time limit {timeout:g} s, "

@@ -51,6 +51,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from . import catalogue
+from .parsed import ParsedQuery, local_query
 from ..errors import InputError, UsageError
 from ..namespaces import QUERIES_DIR
 
@@ -332,54 +333,6 @@ def _skip_opaque(text: str, i: int) -> int | None:
     return None
 
 
-def _bare_words(text: str) -> Iterator[tuple[int, int, str]]:
-    """The bare words of a query (start, end, upper-cased word), outside comments, strings and IRIs."""
-    i, n = 0, len(text)
-    while i < n:
-        skipped = _skip_opaque(text, i)
-        if skipped is not None:
-            i = skipped
-            continue
-        match = _WORD.match(text, i)
-        if match:
-            word = match.group(0)
-            if word[0] not in "?$0123456789" and ":" not in word:
-                yield match.start(), match.end(), word.upper()
-            i = match.end()
-            continue
-        i += 1
-
-
-def _keywords(text: str) -> set[str]:
-    """The bare words of a query, upper-cased, outside comments, strings and IRIs."""
-    return {word for _, _, word in _bare_words(text)}
-
-
-def without_service(text: str) -> str:
-    """The query with each ``SERVICE [SILENT]`` written as ``GRAPH`` (same length, same
-    positions): syntax can be checked by evaluating it on an empty store without
-    the engine calling the service."""
-    out = list(text)
-    previous = ""
-    for start, end, word in _bare_words(text):
-        if word == "SERVICE":
-            out[start:end] = list("GRAPH".ljust(end - start))
-        elif word == "SILENT" and previous == "SERVICE":
-            out[start:end] = list(" " * (end - start))
-        previous = word
-    return "".join(out)
-
-
-def uses_service(text: str) -> bool:
-    """Whether a query holds a ``SERVICE`` pattern (a federated query, which reaches the network)."""
-    return "SERVICE" in _keywords(text)
-
-
-def dataset_clauses(text: str) -> bool:
-    """Whether a query names its dataset with ``FROM`` or ``FROM NAMED``."""
-    return "FROM" in _keywords(text)
-
-
 def query_form(text: str) -> str | None:
     """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``; ``None`` when it is not a query."""
     return _outline(text).form
@@ -484,35 +437,82 @@ def _last_token(text: str, line: int, column: int) -> tuple[int, int]:
     return text.count("\n", 0, back) + 1, back - (text.rfind("\n", 0, back) + 1) + 1
 
 
-def check_syntax(text: str, label: str) -> None:
-    """Parse the query with Oxigraph's SPARQL 1.1 parser (nothing is evaluated).
+def _syntax_error(label: str, text: str, line: int, column: int, detail: str) -> InputError:
+    return InputError(label, f"SPARQL syntax error at line {line}, column {column}: {detail}")
 
-    Raises:
-        InputError: ``FILE: SPARQL syntax error at line L, column C: …``.
-        UsageError: the text is a SPARQL update, not a query.
+
+def _undeclared_prefix(text: str, label: str) -> InputError | None:
+    """The first use of a prefix the query does not declare, as a located error; None when there is none."""
+    outline = _outline(text)
+    undeclared = [(p, i) for p, i in outline.used_prefixes if p not in outline.declared_prefixes]
+    if not undeclared:
+        return None
+    prefix, index = undeclared[0]
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return _syntax_error(label, text, line, column, f"undeclared prefix '{prefix}:'")
+
+
+#: Appended to a query so that Oxigraph can only *parse* it: a NUL is an error
+#: everywhere in SPARQL outside a long string, and the newline ends any comment
+#: the text ends in, so the parse always fails at the latest at the NUL and the
+#: query is never evaluated (evaluating it is what would call a SERVICE).
+_NEVER_VALID = "\n\x00"
+
+
+def _oxigraph_syntax_error(text: str, label: str) -> InputError | None:
+    """Oxigraph's parser's objection to the query, when it lies inside the text; None otherwise.
+
+    pyoxigraph has no parse-only call, so the text goes to ``Store.query`` with
+    :data:`_NEVER_VALID` after it: the parse fails for certain and nothing is
+    evaluated. An error placed in the appended part means Oxigraph found
+    nothing wrong before the end of the text (or the text stops short): the
+    caller then relies on rdflib's parse.
     """
     import pyoxigraph
 
-    check_is_query(text, label)
     try:
-        # An empty store evaluates the query; a SERVICE would still be called (issue 12: no network).
-        pyoxigraph.Store().query(without_service(text) if uses_service(text) else text)
+        pyoxigraph.Store().query(text + _NEVER_VALID)
     except SyntaxError as err:
         message = str(err.args[0]) if err.args else str(err)
-        match = _ERROR_AT.match(message)
-        if match is None:
-            raise InputError(label, f"SPARQL syntax error: {message.splitlines()[0]}") from None
-        outline = _outline(text)
-        undeclared = [(p, i) for p, i in outline.used_prefixes if p not in outline.declared_prefixes]
-        if undeclared:
-            prefix, index = undeclared[0]
-            line = text.count("\n", 0, index) + 1
-            column = index - (text.rfind("\n", 0, index) + 1) + 1
-            raise InputError(label, f"SPARQL syntax error at line {line}, column {column}: "
-                                    f"undeclared prefix '{prefix}:'") from None
-        line, column = _last_token(text, int(match.group(1)), int(match.group(2)))
-        detail = _tidy_message(match.group(3), text, line, column)
-        raise InputError(label, f"SPARQL syntax error at line {line}, column {column}: {detail}") from None
+    else:  # pragma: no cover - the appended NUL makes every text invalid
+        raise AssertionError("Oxigraph accepted a query ending in NUL")
+    match = _ERROR_AT.match(message)
+    if match is None:
+        return InputError(label, f"SPARQL syntax error: {message.splitlines()[0]}")
+    line, column = int(match.group(1)), int(match.group(2))
+    lines = text.split("\n")
+    offset = sum(len(s) + 1 for s in lines[: line - 1]) + column - 1 if line <= len(lines) else len(text)
+    if offset >= len(text.rstrip()):
+        return None
+    undeclared = _undeclared_prefix(text, label) if "Prefix not found" in message else None
+    if undeclared is not None:
+        return undeclared
+    line, column = _last_token(text, line, column)
+    return _syntax_error(label, text, line, column, _tidy_message(match.group(3), text, line, column))
+
+
+def check_syntax(text: str, label: str, local: bool = True) -> ParsedQuery | None:
+    """Parse the query; nothing is evaluated, so nothing can reach the network.
+
+    Oxigraph's parser speaks first (its messages are the clearer); for a query
+    that runs here (``local``) rdflib's parse must succeed too, because its
+    algebra is what decides whether the query is federated
+    (:func:`parse_query`).
+
+    Returns:
+        The parsed query (``local``), else None.
+
+    Raises:
+        InputError: ``FILE: SPARQL syntax error at line L, column C: …``.
+        UsageError: the text is a SPARQL update, not a query; or (``local``)
+            it holds a ``SERVICE`` pattern.
+    """
+    check_is_query(text, label)
+    error = _oxigraph_syntax_error(text, label)
+    if error is not None:
+        raise error
+    return local_query(text, label) if local else None
 
 
 # ---------------------------------------------------------------------------

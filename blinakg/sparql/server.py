@@ -3,11 +3,16 @@
 * ``GET /sparql?query=…`` and ``POST /sparql`` (``application/sparql-query``
   body, or an ``application/x-www-form-urlencoded`` form with ``query=``);
   ``default-graph-uri`` / ``named-graph-uri`` are honoured, and so are the
-  query's own ``FROM`` / ``FROM NAMED`` (the protocol's parameters win). With
-  neither, the default graph is the union of all graphs, as for ``blinakg query``.
+  query's own ``FROM`` / ``FROM NAMED`` (the protocol's parameters replace the
+  query's dataset). With neither, the default graph is the union of all
+  graphs, as for ``blinakg query`` (:func:`blinakg.sparql.parsed.query_dataset`).
 * ``SERVICE`` (a federated query) is refused with **400**: the endpoint
   fetches nothing from other servers (contract.md: no command reaches the
-  network unless told to).
+  network unless told to). Decided in the worker from rdflib's parse of the
+  query, since pyoxigraph cannot be told not to federate.
+* The ``Host`` header must name this server (localhost, an IP address, the
+  ``--host`` given, ``--allow-host`` names): other names get **403** (DNS
+  rebinding, issue 19).
 * Results by content negotiation (``Accept``): ``SELECT``/``ASK`` as
   ``application/sparql-results+json`` (the default), ``…+xml``, ``text/csv``,
   ``text/tab-separated-values``; ``CONSTRUCT``/``DESCRIBE`` as ``text/turtle``
@@ -20,7 +25,8 @@
 * Time limit (``--timeout``, seconds): every query runs in a worker process;
   one that runs longer is killed and the client gets **503** with a message
   (so a runaway query cannot hold a core or memory). A request that waits
-  longer than the limit for a free worker also gets 503.
+  longer than the limit for a free worker also gets 503, and one that finds
+  ``--queue`` others already waiting gets 503 at once.
 * Result size limit (``--max-results``): a result with more rows (or, for a
   graph, more triples) gets **413** with a message instead of a silently
   truncated answer; page with ``LIMIT``/``OFFSET``. Every answer carries
@@ -29,17 +35,21 @@
   capped; a query that needs more ends its worker and gets **503**.
 * Served by waitress (a production WSGI server; ``http.server`` "is not
   recommended for production"): a fixed pool of request threads, at most
-  ``--max-connections`` open connections with a listen backlog as large, and
-  connections idle or slow to send their request for ``--client-timeout``
-  seconds are closed (a lying ``Content-Length`` holds nothing for ever).
+  ``--max-connections`` open connections with a listen backlog as large;
+  a connection without a whole request ``--client-timeout`` seconds after it
+  opened or was last answered is closed (a lying ``Content-Length`` or a
+  trickling client holds nothing for ever), and when every place is taken
+  the connections waiting longest for a request make room for new ones.
 * Bound to 127.0.0.1 unless ``--host`` says otherwise; request bodies over
   1 MiB get 413.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import multiprocessing
 import queue
+import re
 import signal
 import sys
 import threading
@@ -51,6 +61,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 MAX_BODY = 1 << 20
+#: Seconds after which a worker's query counts as long: when every worker runs one, new queries get 503 at once.
+STALLED_AFTER = 1.0
 SPARQL_PATH = "/sparql"
 
 JSON, XML, CSV, TSV = ("application/sparql-results+json", "application/sparql-results+xml",
@@ -78,6 +90,10 @@ class ServerConfig:
             in the listen backlog.
         client_timeout: seconds a connection may stay idle, or a client take to
             send its request, before it is closed.
+        queue: how many queries may wait for a free worker; one more is
+            answered 503 at once.
+        allowed_hosts: host names the ``Host`` header may carry besides
+            localhost, IP addresses and ``host`` (``*``: any).
     """
 
     store: Path
@@ -89,6 +105,8 @@ class ServerConfig:
     max_memory: int = 1 << 30
     connection_limit: int = 128
     client_timeout: int = 30
+    queue: int = 16
+    allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -157,24 +175,31 @@ def negotiate(accept: str | None, graph: bool) -> tuple[str, str] | None:
 _RESULT_FORMATS = {"json": "JSON", "xml": "XML", "csv": "CSV", "tsv": "TSV"}
 
 
-def _dataset(job: dict[str, Any]) -> dict[str, Any]:
-    """The dataset arguments of ``Store.query``: the protocol's graph URIs, else the
-    query's own ``FROM`` / ``FROM NAMED``, else the union of all graphs.
+def _parse(job: dict[str, Any]) -> tuple[Any, dict[str, Any]] | Reply:
+    """The query's form and ``Store.query`` dataset options, or the 400 that refuses it.
 
-    SPARQL 1.1 Protocol: ``default-graph-uri``/``named-graph-uri`` override the
-    query's dataset; without them a ``FROM`` is honoured (issue 12, S3), so the
-    union is the default graph only for a query that names no dataset.
+    Decided in the worker (under the time and memory limits) from rdflib's parse
+    of exactly the text Oxigraph will run: a ``SERVICE`` anywhere in the algebra
+    is refused, since pyoxigraph has no option to turn federation off; the
+    dataset follows :func:`blinakg.sparql.parsed.query_dataset` (the protocol's
+    ``default-graph-uri``/``named-graph-uri``, else ``FROM``/``FROM NAMED``,
+    else the union of all graphs).
     """
-    import pyoxigraph as ox
+    from ..errors import InputError, UsageError
+    from .parsed import parse_query, query_dataset
 
-    kwargs: dict[str, Any] = {}
-    if job["default_graphs"]:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job["default_graphs"]]
-    elif not job["names_dataset"]:
-        kwargs["use_default_graph_as_union"] = True
-    if job["named_graphs"]:
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job["named_graphs"]]
-    return kwargs
+    try:
+        parsed = parse_query(job["query"], "query")
+    except (InputError, UsageError) as err:
+        return _text(400, f"malformed query: {err}")
+    if parsed.federated:
+        return _text(400, "SERVICE (a federated query) is refused: this endpoint fetches nothing from other "
+                          "servers; query each endpoint yourself")
+    try:
+        options = query_dataset(parsed, job["default_graphs"], job["named_graphs"]).oxigraph_options()
+    except ValueError as err:
+        return _text(400, f"bad graph IRI: {err}")
+    return parsed, options
 
 
 def _run_query(store: Any, job: dict[str, Any]) -> Reply:
@@ -183,10 +208,10 @@ def _run_query(store: Any, job: dict[str, Any]) -> Reply:
 
     limit = int(job["max_results"])
     limit_header = {"X-Blinakg-Max-Results": str(limit)}
-    try:
-        kwargs = _dataset(job)
-    except ValueError as err:
-        return _text(400, f"bad graph IRI: {err}")
+    checked = _parse(job)
+    if isinstance(checked, Reply):
+        return checked
+    _, kwargs = checked
     try:
         answer = store.query(job["query"], **kwargs)
     except SyntaxError as err:
@@ -248,6 +273,10 @@ def _worker_main(conn: Connection, store_path: str, max_memory: int = 0) -> None
     except OSError as err:
         conn.send(("error", str(err)))
         return
+    # rdflib's SPARQL grammar is built on import (about a second): before the first query's clock starts.
+    from .parsed import parse_query
+
+    parse_query("ASK {}", "warm-up")
     _cap_memory(max_memory)
     conn.send(("ready", None))
     while True:
@@ -276,10 +305,13 @@ class _Worker:
                                        name="blinakg-query-worker")
         self.process.start()
         child.close()
-        if not self.conn.poll(start_timeout):
+        try:
+            if not self.conn.poll(start_timeout):
+                raise EOFError
+            status, detail = self.conn.recv()
+        except (EOFError, OSError):  # it died on the way up (the server is stopping, the store went away)
             self.kill()
-            raise RuntimeError("a query worker did not start")
-        status, detail = self.conn.recv()
+            raise RuntimeError("a query worker did not start") from None
         if status != "ready":
             self.kill()
             raise RuntimeError(f"a query worker could not open the store: {detail}")
@@ -299,10 +331,13 @@ class QueryPool:
         size: the number of workers.
     """
 
-    def __init__(self, store_path: Path, size: int = 2, max_memory: int = 0):
+    def __init__(self, store_path: Path, size: int = 2, max_memory: int = 0, queue_limit: int = 16):
         self.context = multiprocessing.get_context("spawn")
         self.store_path = str(store_path)
         self.max_memory = max_memory
+        self.queue_limit = queue_limit
+        self.waiting = 0
+        self.running: dict[_Worker, float] = {}  # each busy worker: when its query started
         self.idle: queue.Queue[_Worker] = queue.Queue()
         self.closed = False
         self._all: set[_Worker] = set()
@@ -317,11 +352,20 @@ class QueryPool:
         return worker
 
     def _release(self, worker: _Worker) -> None:
+        with self._lock:
+            self.running.pop(worker, None)
         self.idle.put(worker)
+
+    def stalled(self, now: float) -> bool:
+        """Every worker is busy, each with a query that has run longer than :data:`STALLED_AFTER`:
+        a query queued now would wait for runaways. Called with the lock held."""
+        return self.idle.empty() and bool(self.running) and \
+            min(now - started for started in self.running.values()) > STALLED_AFTER
 
     def _replace(self, worker: _Worker) -> None:
         with self._lock:
             self._all.discard(worker)
+            self.running.pop(worker, None)
         worker.kill()
         if self.closed:
             return
@@ -331,12 +375,31 @@ class QueryPool:
             print(f"blinakg: {err}", file=sys.stderr)
 
     def run(self, job: dict[str, Any], timeout: float) -> Reply:
-        """Run one query job within ``timeout`` seconds."""
+        """Run one query job within ``timeout`` seconds.
+
+        A query waits for a free worker only while fewer than ``queue_limit``
+        others wait, and only while the workers are turning over (issue 19, 7):
+        when every worker has been on its query for more than
+        :data:`STALLED_AFTER` seconds (runaways), or the queue is full, it gets
+        503 at once, so slow queries make the next client retry instead of
+        hanging until its own timeout; a burst of cheap queries still queues.
+        """
+        with self._lock:
+            now = time.monotonic()
+            if self.idle.empty() and (self.waiting >= self.queue_limit or self.stalled(now)):
+                return _text(503, f"the server is busy: every query worker is running a long query and "
+                                  f"{self.waiting} queries are waiting; try again shortly", **{"Retry-After": "2"})
+            self.waiting += 1
         try:
             worker = self.idle.get(timeout=timeout)
         except queue.Empty:
             return _text(503, f"the server is busy: no query slot came free within {timeout:g} s; try again",
                          **{"Retry-After": "5"})
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        with self._lock:
+            self.running[worker] = time.monotonic()
         try:
             worker.conn.send(job)
             if worker.conn.poll(timeout):
@@ -377,6 +440,55 @@ SERVICE (federated queries) is refused. Time limit {timeout:g} s; at most {max_r
 triples per answer. Updates are refused.
 """
 
+LOOPBACK_NAMES = ("localhost",)
+
+
+def _host_name(header: str) -> str | None:
+    """The name in a ``Host`` header (``name``, ``name:port``, ``[v6]:port``), lower-cased,
+    without a trailing dot; None when it is not a host name at all."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0 or (value[end + 1:] and not re.fullmatch(r":[0-9]{1,5}", value[end + 1:])):
+            return None
+        return value[1:end]
+    name, sep, port = value.rpartition(":")
+    if sep and port.isdigit() and len(port) <= 5:
+        value = name
+    value = value.rstrip(".")
+    return value if value and re.fullmatch(r"[a-z0-9._:-]+", value) else None
+
+
+def host_allowed(header: str | None, allowed: frozenset[str]) -> bool:
+    """Whether a request's ``Host`` header names this server (issue 19, 7: DNS rebinding).
+
+    A page on ``evil.example`` whose name is re-pointed at 127.0.0.1 reaches a
+    loopback server with ``Host: evil.example``; the names it may carry are
+    ``allowed`` (localhost, the ``--host`` given, each ``--allow-host``; ``*``:
+    any). An IP address is always allowed, as Jupyter does: rebinding needs a
+    DNS name. Any port is accepted (an SSH tunnel changes it).
+    """
+    if "*" in allowed:
+        return True
+    if not header:
+        return False
+    name = _host_name(header)
+    if name is None:
+        return False
+    try:
+        ipaddress.ip_address(name.split("%", 1)[0])
+        return True
+    except ValueError:
+        return name in allowed
+
+
+def allowed_names(config: ServerConfig) -> frozenset[str]:
+    """The host names a ``Host`` header may carry for this server."""
+    names = {*LOOPBACK_NAMES, config.host.strip("[]").lower().rstrip(".")}
+    names.update(h.strip().lower().rstrip(".") for h in config.allowed_hosts)
+    return frozenset(n for n in names if n)
+
+
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
             406: "Not Acceptable", 413: "Content Too Large", 415: "Unsupported Media Type",
             500: "Internal Server Error", 503: "Service Unavailable"}
@@ -398,6 +510,7 @@ class SparqlApp:
         self.config = config
         self.pool = pool
         self.quiet = quiet
+        self.allowed = allowed_names(config)
         self._log_lock = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
@@ -434,6 +547,11 @@ class SparqlApp:
         return _text(200, INDEX.format(path=SPARQL_PATH, timeout=config.timeout, max_results=config.max_results))
 
     def route(self, environ: Environ) -> Reply:
+        host = environ.get("HTTP_HOST")
+        if not host_allowed(host, self.allowed):
+            # Jupyter answers 403 too; the message says how to allow a name on purpose.
+            return _text(403, f"this endpoint does not answer for the host {str(host or '(none)')[:100]!r}; "
+                              "start it with --allow-host NAME to allow that name")
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "") or "/"
         params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
@@ -478,8 +596,6 @@ class SparqlApp:
                           "(application/x-www-form-urlencoded) with query=...")
 
     def answer(self, params: dict[str, list[str]], query_text: str | None, environ: Environ) -> Reply:
-        from .query import dataset_clauses, uses_service
-
         if "update" in params:
             return _refused_update()
         if query_text is None:
@@ -487,15 +603,11 @@ class SparqlApp:
             if len(queries) != 1:
                 return _text(400, "expected exactly one query parameter (query=...)")
             query_text = queries[0]
-        if uses_service(query_text):
-            return _text(400, "SERVICE (a federated query) is refused: this endpoint fetches nothing from other "
-                              "servers; query each endpoint yourself")
         job = {
             "query": query_text,
             "accept": environ.get("HTTP_ACCEPT"),
             "default_graphs": params.get("default-graph-uri", []),
             "named_graphs": params.get("named-graph-uri", []),
-            "names_dataset": dataset_clauses(query_text),
             "max_results": self.config.max_results,
         }
         return self.pool.run(job, self.config.timeout)
@@ -506,15 +618,17 @@ def _refused_update() -> Reply:
 
 
 def _waitress_options(config: ServerConfig) -> dict[str, Any]:
-    """waitress's limits (issue 12, S2): slow or idle clients time out, connections
-    are bounded, the listen backlog holds every connection allowed, and a request
-    thread waits for a query worker instead of a thread per connection."""
+    """waitress's limits (issue 12, S2; issue 19, 7): connections are bounded and the listen
+    backlog holds every connection allowed; idle or slow clients time out; every
+    query that may wait for a worker (``queue``) has a request thread of its own,
+    so waitress's own, unbounded, task queue stays empty and the bounded queue of
+    :class:`QueryPool` is the one that answers 503 when full."""
     return {
-        "threads": max(4, config.workers * 2),
+        "threads": config.workers + config.queue + 4,
         "connection_limit": config.connection_limit,
         "backlog": max(64, config.connection_limit),
         "channel_timeout": config.client_timeout,
-        "cleanup_interval": max(1, min(30, config.client_timeout // 2)),  # how often timed-out channels are closed
+        "cleanup_interval": 1,  # how often timed-out channels are looked for
         "max_request_body_size": MAX_BODY,
         "max_request_header_size": 64 * 1024,
         "asyncore_use_poll": True,
@@ -522,6 +636,76 @@ def _waitress_options(config: ServerConfig) -> dict[str, Any]:
         "ident": "blinakg",
         "clear_untrusted_proxy_headers": True,
     }
+
+
+#: A connection must have waited this long for a request before it may be closed to admit another.
+EVICT_AFTER = 0.5
+
+
+def _server_classes() -> tuple[type, type]:
+    """waitress's channel and server, taught to end connections that hold a place without asking.
+
+    waitress serves every socket from one event loop, so an idle connection
+    holds no thread, but it holds one of ``connection_limit`` places: 255 idle
+    connections made a query wait 44 s (issue 19, 7), until waitress's inactivity
+    timeout freed them. Here:
+
+    * a connection that has not sent a whole request ``client_timeout`` seconds
+      after it opened or after its last answer is closed, even if it trickles a
+      byte at a time (waitress's own timeout counts any byte as activity);
+    * when every place is taken, the connections that have waited longest for a
+      request (at least :data:`EVICT_AFTER` s) are closed to admit new ones, so
+      idle connections can never keep a client out.
+    """
+    import time as clock
+
+    from waitress.channel import HTTPChannel
+    from waitress.server import TcpWSGIServer
+
+    class Channel(HTTPChannel):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.waiting_since = self.creation_time
+
+        def service(self) -> None:
+            super().service()
+            self.waiting_since = clock.time()
+
+        def waited(self, now: float) -> float | None:
+            """How long it has waited for a request; None while a request is in hand or it is closing."""
+            if self.requests or self.total_outbufs_len or self.will_close or self.close_when_flushed:
+                return None
+            return now - self.waiting_since
+
+    class Server(TcpWSGIServer):  # type: ignore[misc]
+        channel_class = Channel
+
+        def maintenance(self, now: float) -> None:
+            super().maintenance(now)
+            for channel in list(self.active_channels.values()):
+                waited = channel.waited(now)
+                if waited is not None and waited > self.adj.channel_timeout:
+                    channel.will_close = True
+
+        def readable(self) -> bool:
+            if self.accepting:
+                self.evict(clock.time())
+            return bool(super().readable())
+
+        def evict(self, now: float) -> None:
+            if len(self._map) < self.adj.connection_limit:  # the usual case: room to spare, nothing to look at
+                return
+            channels = list(self.active_channels.values())
+            closing = sum(1 for c in channels if c.will_close)
+            excess = len(self._map) - closing - self.adj.connection_limit + 1
+            if excess <= 0:
+                return
+            waiting = [(w, c) for c in channels if (w := c.waited(now)) is not None and w >= EVICT_AFTER]
+            waiting.sort(key=lambda pair: pair[0], reverse=True)
+            for _, channel in waiting[:excess]:
+                channel.will_close = True
+
+    return Channel, Server
 
 
 def make_server(config: ServerConfig, pool: QueryPool, quiet: bool = False) -> Any:
@@ -532,14 +716,28 @@ def make_server(config: ServerConfig, pool: QueryPool, quiet: bool = False) -> A
     """
     import logging
 
-    from waitress.server import create_server
+    from waitress.adjustments import Adjustments
+    from waitress.server import MultiSocketServer
+    from waitress.task import ThreadedTaskDispatcher
 
     # waitress logs to "waitress" (queue depth, bad requests); the access log is ours.
     logging.getLogger("waitress").setLevel(logging.ERROR if not quiet else logging.CRITICAL)
     if not logging.getLogger("waitress").handlers:
         logging.getLogger("waitress").addHandler(logging.StreamHandler(sys.stderr))
-    return create_server(SparqlApp(config, pool, quiet=quiet), host=config.host, port=config.port,
-                         **_waitress_options(config))
+    adjustments = Adjustments(host=config.host, port=config.port, **_waitress_options(config))
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(adjustments.threads)
+    _, server_class = _server_classes()
+    app = SparqlApp(config, pool, quiet=quiet)
+    sockets: dict[int, Any] = {}
+    servers = [server_class(app, sockets, dispatcher=dispatcher, adj=adjustments, sockinfo=info)
+               for info in adjustments.listen]
+    if len(servers) == 1:
+        return servers[0]
+    multi = MultiSocketServer(sockets, adjustments, [(s.effective_host, s.effective_port) for s in servers],
+                              dispatcher)
+    multi.effective_host, multi.effective_port = servers[0].effective_host, servers[0].effective_port
+    return multi
 
 
 def serve(config: ServerConfig, announce: Callable[[str], None] | None = None, quiet: bool = False) -> None:
@@ -567,7 +765,7 @@ def serve(config: ServerConfig, announce: Callable[[str], None] | None = None, q
 
     try:
         try:
-            pool = QueryPool(config.store, config.workers, config.max_memory)
+            pool = QueryPool(config.store, config.workers, config.max_memory, config.queue)
         except RuntimeError as err:
             from ..errors import InputError
 

@@ -64,6 +64,7 @@ from rdflib.term import Node
 from .. import __version__
 from ..engine.oxistore import to_ox, to_rdflib
 from ..errors import InputError, UsageError
+from .parsed import local_query, query_dataset, rdflib_without_network, without_dataset_clause
 from .query import ASK, CONSTRUCT, DESCRIBE, SELECT, QueryResult, check_is_query
 
 GRAPH_BASE = "https://w3id.org/blinakg/graph/"
@@ -75,20 +76,6 @@ SOFTWARE = URIRef(f"https://w3id.org/blinakg/software/blinakg/{__version__}")
 DEFAULT_STORE = Path(".blinakg") / "store"
 STORE_ENV = "BLINAKG_STORE"
 HTTP_TIMEOUT = 120.0
-
-
-def refuse_service(text: str, label: str) -> None:
-    """contract.md: "No command reaches the network unless told to by ``--endpoint``
-    … no … SPARQL ``SERVICE``" (pyoxigraph and rdflib would both fetch it).
-
-    Raises:
-        UsageError: the query holds a ``SERVICE`` clause.
-    """
-    from .query import uses_service
-
-    if uses_service(text):
-        raise UsageError(f"{label}: the query uses SERVICE (a federated query); blinakg reaches no other "
-                         "server unless told to with --endpoint")
 
 
 def default_store_path() -> Path:
@@ -475,11 +462,21 @@ class EmbeddedStore:
         return bool(isomorphic(stored, read(scratch)))
 
     def query(self, text: str) -> QueryResult:
-        """Run a query over the union of all graphs (``SERVICE`` refused: no network)."""
-        form = check_is_query(text, self.label)
-        refuse_service(text, self.label)
+        """Run a query over the store's dataset: the union of all graphs, or the graphs its
+        ``FROM`` / ``FROM NAMED`` name (:func:`blinakg.sparql.parsed.query_dataset`).
+
+        Raises:
+            UsageError: the query holds ``SERVICE`` (pyoxigraph would call it:
+                it has no option to turn federation off), or is not a query.
+            InputError: a syntax error, or the store failed.
+        """
+        check_is_query(text, self.label)
+        parsed = local_query(text, self.label)
         try:
-            return oxigraph_result(self.store.query(text, use_default_graph_as_union=True), form)
+            options = query_dataset(parsed).oxigraph_options()
+            return oxigraph_result(self.store.query(text, **options), parsed.form)
+        except ValueError as err:
+            raise InputError(self.label, f"bad graph IRI in FROM: {err}") from None
         except SyntaxError as err:
             raise InputError(self.label, f"the store refused the query: {err}") from None
         except OSError as err:
@@ -639,17 +636,43 @@ class MemoryStore:
             target.add(triple)
 
     def query(self, text: str) -> QueryResult:
-        """Run a query with rdflib over the union of the graphs (``SERVICE`` refused: no network)."""
+        """Run a query with rdflib over the files' dataset, by the same rules as the
+        embedded store: the union of all graphs, or the graphs its ``FROM`` / ``FROM
+        NAMED`` name among those loaded (never fetched).
+
+        Raises:
+            UsageError: the query holds ``SERVICE``, or is not a query.
+            InputError: a syntax error, or rdflib failed.
+        """
         check_is_query(text, self.label)
-        refuse_service(text, self.label)
+        parsed = local_query(text, self.label)
+        dataset = query_dataset(parsed)
+        target = self.dataset if dataset.union else self._view(dataset.default_graphs, dataset.named_graphs)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), rdflib_without_network():
                 # rdflib 7 warns about its own use of Dataset.default_context on every union lookup.
                 warnings.simplefilter("ignore", DeprecationWarning)
-                return rdflib_result(self.dataset.query(text))
+                return rdflib_result(target.query(without_dataset_clause(parsed)))
+        except (InputError, UsageError):
+            raise
         except Exception as err:  # rdflib raises many kinds; the user gets one line
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise InputError(self.label, f"the query failed in rdflib: {message}") from None
+
+    def _view(self, defaults: Sequence[str], named: Sequence[str]) -> Dataset:
+        """A dataset whose default graph merges the graphs ``defaults`` and whose named graphs
+        are ``named`` — those of them that were loaded; the others are empty (SPARQL 1.1 §13.2)."""
+        view = Dataset(default_union=False)
+        held = {str(graph.identifier): graph for graph in self.dataset.graphs()}
+        for name in defaults:
+            for triple in held.get(name, ()):
+                view.default_graph.add(triple)
+        for name in named:
+            if name in held:
+                target = view.graph(URIRef(name))
+                for triple in held[name]:
+                    target.add(triple)
+        return view
 
     def close(self) -> None:
         """Nothing to release."""
