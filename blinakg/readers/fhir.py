@@ -43,6 +43,7 @@ from rdflib.namespace import RDF, XSD
 
 from ..errors import InputError, NotFhirError
 from ..namespaces import BK, BK_IRI
+from .paths import path_text
 from .relevance import Relevance
 
 __all__ = ["FhirLift", "read_fhir_file", "lift_ndjson_lines", "can_matter", "code_iri", "patient_key",
@@ -428,7 +429,7 @@ class _Reader:
         self.codes = codes
         self.relevance = relevance
         self.passed_over: Counter[str] = Counter()
-        self.source_file = Literal(str(path))
+        self.source_file = Literal(path_text(path))
         self.graph = Graph()
         self.graph.bind("bk", BK_IRI)
         self.warnings: list[str] = []
