@@ -22,6 +22,7 @@ from .cli_safety import GuardedGroup, check_output, debug_option, write_whole
 from .cli_safety import output_option as safe_output_option
 from .registry.cli import registry
 from .errors import InputError, UsageError
+from .limits import MAX_JOBS, d_problem
 
 EXIT_ELIGIBLE, EXIT_NOT_ELIGIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -54,9 +55,13 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     if value is None:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    problem = d_problem(day)
+    if problem:
+        raise click.BadParameter(problem)
+    return day
 
 
 def terminology_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -102,8 +107,8 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle", "html"]), default="text", show_default=True)
 @click.option("--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
               help="fast: set-at-a-time on pyoxigraph; pyshacl: the reference. Same report either way.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Worker processes (default: all cores). The report does not depend on N.")
+@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, metavar="N",
+              help=f"Worker processes, 1 to {MAX_JOBS} (default: all cores). The report does not depend on N.")
 @click.option("--chunk-size", "chunk_size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Patients screened together in one worker. The report does not depend on it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")

@@ -3,15 +3,34 @@ file itself, so a typo in a ``bk:`` term fails loudly at import time."""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, ClosedNamespace
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
-SHAPES_DIR = PROJECT_ROOT / "shapes"
-QUERIES_DIR = PROJECT_ROOT / "queries"
+
+
+def _data_root() -> Path:
+    """The folder holding ``ontology/``, ``shapes/`` and ``queries/``.
+
+    They live at the top of the repository; a build copies them into the package as
+    ``blinakg/_data/`` (see ``pyproject.toml``), so an installed wheel finds them there,
+    and a checkout (source tree, editable install) finds them beside the package.
+    """
+    packaged = files("blinakg") / "_data"
+    # An installed wheel is a folder on disk (pip unpacks it), so the data is a real path
+    # that Graph.parse and glob can read; a zipped import would fall back and fail loudly.
+    if isinstance(packaged, Path) and (packaged / "ontology").is_dir():
+        return packaged
+    return PROJECT_ROOT
+
+
+DATA_ROOT = _data_root()
+ONTOLOGY_DIR = DATA_ROOT / "ontology"
+SHAPES_DIR = DATA_ROOT / "shapes"
+QUERIES_DIR = DATA_ROOT / "queries"
 
 BK_IRI = "https://w3id.org/blinakg/ontology#"
 
@@ -39,4 +58,4 @@ SHAPES = Namespace("https://w3id.org/blinakg/shapes/")
 RUN = Namespace("https://w3id.org/blinakg/run/")
 
 __all__ = ["BK", "TRIAL", "TRIAL_IRI", "VS", "LOCAL", "SHAPES", "RUN", "OWL", "RDF", "PROJECT_ROOT",
-           "ONTOLOGY_DIR", "SHAPES_DIR", "QUERIES_DIR"]
+           "DATA_ROOT", "ONTOLOGY_DIR", "SHAPES_DIR", "QUERIES_DIR"]

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from rdflib import Graph, URIRef
 
+from ..limits import check_run
 from ..model import generated_shapes, load_model, load_shapes
 from ..namespaces import BK
 from ..readers.cohort import ChunkInput, Cohort, RangeMapper, index_range, lift_chunk, partition, read_cohort
@@ -314,7 +315,9 @@ def screen_paths(paths: list[Path], as_of: dt.date, model: Graph | None = None, 
 
     Raises:
         InputError: unreadable input, or no patient at all.
+        UsageError: D or jobs outside their ranges (:mod:`blinakg.limits`).
     """
+    check_run(as_of, jobs)
     model = model if model is not None else load_model(trials=trials is not None)
     relevance = Relevance(model)
     jobs = jobs or default_jobs()
@@ -344,6 +347,7 @@ def screen(data: Graph, as_of: dt.date, model: Graph | None = None, warnings: It
             the model's checks when ``trials`` is given).
         trials: screen against these trials of the model, a verdict each.
     """
+    check_run(as_of, jobs)
     model = model if model is not None else load_model(trials=trials is not None)
     settings = _settings_for(model, as_of, engine, [], True, True, None, shapes=shapes, trials=trials)
     cohort = Cohort(files=[])

@@ -67,6 +67,16 @@ def _stat_problem(path: Path) -> tuple[os.stat_result | None, str | None]:
         return None, f"cannot be read ({err.strerror or err})"
 
 
+def path_text(path: str | os.PathLike[str]) -> str:
+    """The path as valid Unicode text, for the graph and the report.
+
+    A file name that is not UTF-8 reaches Python with its bytes as lone surrogates
+    (``\udcff``), which no RDF store or UTF-8 output accepts; they are written as
+    ``\xff`` escapes, so the name stays recognisable and the run goes on.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def holds_fhir_marker(path: Path) -> bool:
     """Whether a JSON/NDJSON file has a ``"resourceType"`` key anywhere (read in chunks, stops at the first)."""
     try:

@@ -121,6 +121,13 @@ def _ill_typed(lexical: str, datatype: URIRef) -> bool:
         return bool(Literal(lexical, datatype=datatype, normalize=False).ill_typed)
 
 
+def _shown(lexical: str, room: int = 60) -> str:
+    """A lexical form quoted for a one-line message: a 5,000-digit number is cut in the middle."""
+    if len(lexical) <= room:
+        return f'"{lexical}"'
+    return f'"{lexical[:room // 2]}…{lexical[-10:]}" ({len(lexical):,} characters)'
+
+
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _IRI_KEYWORDS = ("@id", "@type", "@vocab", "@base")
 
@@ -241,7 +248,7 @@ def parse_rdf_bytes(raw: bytes, suffix: str, path: Path | str, base_iri: str) ->
                         predicate = URIRef(quad.predicate.value)
                         raise InputError(
                             path,
-                            f"literal \"{obj.value}\" of {predicate.n3(graph.namespace_manager)} is not a valid "
+                            f"literal {_shown(obj.value)} of {predicate.n3(graph.namespace_manager)} is not a valid "
                             f"{URIRef(datatype).n3(graph.namespace_manager)}",
                             found_line,
                             found_column,

@@ -64,6 +64,7 @@ from rdflib.term import Node
 from .. import __version__
 from ..engine.oxistore import to_ox, to_rdflib
 from ..errors import InputError, UsageError
+from ..readers.paths import path_text
 from .parsed import local_query, query_dataset, rdflib_without_network, without_dataset_clause
 from .query import ASK, CONSTRUCT, DESCRIBE, SELECT, QueryResult, check_is_query
 
@@ -171,7 +172,7 @@ def _with_provenance(run: URIRef, results: Graph, screening: Any, files: Sequenc
     created_at = stamp.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     results.add((run, DCTERMS.created, Literal(created_at, datatype=XSD.dateTime)))
     for path in files:
-        results.add((run, DCTERMS.source, Literal(str(path))))
+        results.add((run, DCTERMS.source, Literal(path_text(path))))
     results.add((run, PROV.wasAttributedTo, SOFTWARE))
     results.add((run, PROV.used, data_graph_iri(run)))
     results.add((SOFTWARE, RDF.type, PROV.SoftwareAgent))

@@ -14,6 +14,7 @@ from rdflib.namespace import RDF
 
 from ...namespaces import BK, BK_IRI
 from ..relevance import Relevance
+from ..paths import path_text
 from .codes import _REFERENCE_RE, code_iri, resource_iri, url_iri
 from .files import _is_resource
 from .values import JsonObject, _get, _obj, _objs, _text
@@ -61,7 +62,7 @@ class _Base:
         self.codes = codes
         self.relevance = relevance
         self.passed_over: Counter[str] = Counter()
-        self.source_file = Literal(str(path))
+        self.source_file = Literal(path_text(path))
         self.graph = Graph()
         self.graph.bind("bk", BK_IRI)
         self.warnings: list[str] = []
