@@ -54,16 +54,18 @@ def test_the_trials_a_patient_meets(report: Path) -> None:
     verdicts = {r["trial"]: r["verdict"] for r in found}
     assert verdicts == {"NCT04604691": "ineligible", "NCT00077493": "indeterminate", "NCT00098839": "indeterminate",
                         "NCT00382109": "indeterminate", "NCT01700946": "eligible", "NCT02101853": "indeterminate",
-                        "NCT06607419": "ineligible"}
+                        # Issue 18: NCT06607419's "any chemotherapy within 3 months" is review, not fail.
+                        "NCT06607419": "eligible"}
     ours = next(r for r in found if r["trial"] == "NCT04604691")
     assert (ours["failed"], ours["unknown"], ours["review"]) == ("1", "0", "1")
     eligible = rows("trial-matches", "--data", str(report), "-p", "patient=pat-017", "-p", "verdict=eligible")
-    assert [r["trial"] for r in eligible] == ["NCT01700946"]
+    assert [r["trial"] for r in eligible] == ["NCT01700946", "NCT06607419"]
 
 
 def test_where_else_an_ineligible_patient_may_go_and_what_is_missing(report: Path) -> None:
     found = rows("trial-alternatives", "--data", str(report), "-p", "patient=pat-017", "-p", "ineligibleFor=NCT04604691")
-    assert {r["trial"] for r in found} == {"NCT01700946", "NCT00077493", "NCT00098839", "NCT00382109", "NCT02101853"}
+    assert {r["trial"] for r in found} == {"NCT01700946", "NCT00077493", "NCT00098839", "NCT00382109", "NCT02101853",
+                                           "NCT06607419"}
     missing = {(r["trial"], r["missing"]) for r in found if r["missing"]}
     assert ("NCT00098839", "I10") in missing  # albumin: no result within 14 days
     assert all(r["explanation"] for r in found if r["missing"])
