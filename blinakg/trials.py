@@ -89,15 +89,22 @@ def _add_registry_models(model: Graph, registry: list[dict[str, Any]]) -> None:
     A terminology graph whose every node the model already describes (blinakg's
     own, loaded with the trials) is not added again.
     """
+    from .registry.confine import confined, terminology_allowed
+    from .registry.trial_rdf import trial_iri
+
     computable = set(computable_ids(model))
     for trial in registry:
         definition = trial.get("definition")
         if definition is None or trial["trial"] in computable:
             continue
+        # Each trial's own statements only, whoever wrote the store (docs/registry.md,
+        # "What an imported model may state"): a graph cannot rewrite another trial or the model.
+        own = confined(definition, trial_iri(str(trial["trial"])))
+        shared: set[tuple[Any, Any, Any]] = set()
         for terminology in trial.get("terminology", []):
-            if any((node, None, None) not in model for node in set(terminology.subjects())):
-                model += terminology
-        model += definition
+            shared |= terminology_allowed(terminology, model)
+        for triple in shared | own:
+            model.add(triple)
 
 
 def computable_ids(model: Graph) -> list[str]:
@@ -116,7 +123,8 @@ def select(requested: tuple[str, ...], model: Graph, registry: list[dict[str, An
     model's own trials: one load, one derivation.
 
     Raises:
-        UsageError: a trial neither the model nor the registry knows.
+        UsageError: a trial neither the model nor the registry knows, or one named that is text only
+            (contract.md: "--trial naming a trial that is not computable is exit 2").
     """
     _add_registry_models(model, registry)
     computable = {t["trial"]: t for t in model_trials(model)}
@@ -131,5 +139,9 @@ def select(requested: tuple[str, ...], model: Graph, registry: list[dict[str, An
             known = ", ".join(computable)
             raise UsageError(f"--trial {trial}: no such trial in the model or the registry "
                              f"(computable: {known}; or 'all')")
+        if not entry["computable"]:
+            raise UsageError(f"--trial {trial}: the registry holds {trial} as text only, not computable: blinakg "
+                             "has no model of its criteria to screen against (draft a model of it in Turtle and "
+                             "import it with `blinakg registry import MODEL.ttl`)")
         chosen.append(entry)
     return chosen

@@ -88,8 +88,12 @@ def terminology_entry(graph: Graph, label: str, model: Graph, builtin: bool = Fa
     if not defines_terminology(graph):
         raise InputError(label, "neither a trial model (no bk:ClinicalTrial with a dct:identifier, its NCT ID) "
                                 "nor terminology (no bk:ValueSet, skos:Concept or bk:AgeLimitTable)")
+    from .confine import check_terminology
+
     name = TERMINOLOGY_KEY + slug(Path(label.rpartition("!")[2]).stem)
-    content = _canonical({t for t in graph if t not in model}, URIRef(GRAPH_BASE + name))
+    content = {t for t in graph if t not in model}
+    check_terminology(content, model, label)
+    content = _canonical(content, URIRef(GRAPH_BASE + name))
     return TrialEntry(nct=name, trial=None, content=content, hash=content_hash(content), source=label,
                       source_format=TERMINOLOGY_FORMAT, builtin=builtin)
 
@@ -131,19 +135,22 @@ def model_entry(graph: Graph, label: str, model: Graph, terminology: Terminology
     Raises:
         InputError: no trial or several, or a broken definition (each offending node and what it lacks).
     """
+    from .confine import check_trial_model
     from .definitions import check_definition, trials_in
 
     trials = trials_in(graph, label)
     if len(trials) > 1:
         raise InputError(label, "defines several trials (" + ", ".join(n for n, _ in trials)
                                 + "); put one trial in each file")
+    nct, trial = trials[0]
+    used = [(entry, extra) for entry, extra in terminology if _reads(graph, extra)]
+    content = {t for t in graph if t not in model and not any(t in extra for _, extra in used)}
+    # Confined first: the definition shapes would otherwise validate another trial's nodes it rewrites.
+    check_trial_model(content, trial, nct, label)
     context = Graph()
     for _, extra in terminology:
         context += extra
     check_definition(graph, label, context)
-    nct, trial = trials[0]
-    used = [(entry, extra) for entry, extra in terminology if _reads(graph, extra)]
-    content = {t for t in graph if t not in model and not any(t in extra for _, extra in used)}
     content = _canonical(content, trial_graph_iri(nct))
     return TrialEntry(nct=nct, trial=trial, content=content, hash=content_hash(content), source=label,
                       source_format=TURTLE_FORMAT, requires=[entry.graph_iri for entry, _ in used])
