@@ -107,8 +107,9 @@ def test_serve_starts_with_only_the_registry(registry_only_server: str) -> None:
                          "--param", "criterion=I5")
     assert code == 0, err
     rows = parse_json_results(json.loads(out)).rows
-    # I5 of the computable model (3 checks), and I5 of AALL1331's model (the record's text is registered items).
-    assert {str(r[0]) for r in rows} == {"NCT04604691", "NCT02101853"}
+    # I5 of the computable model (3 checks), and I5 of the models of AALL1331 and NCT00077493 that come with
+    # their records (whose own text is registered items, never criteria).
+    assert {str(r[0]) for r in rows} == {"NCT04604691", "NCT02101853", "NCT00077493"}
     assert any(str(r[0]) == "NCT04604691" and str(r[6]) == "3" for r in rows)
 
 
