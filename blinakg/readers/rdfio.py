@@ -70,6 +70,10 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, column
 
 
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
 def _locate(text: str, lexical: str) -> tuple[int | None, int | None]:
     for quoted in (f'"{lexical}"', lexical):
         index = text.find(quoted)
@@ -241,7 +245,8 @@ def parse_rdf_bytes(raw: bytes, suffix: str, path: Path | str, base_iri: str) ->
                         predicate = URIRef(quad.predicate.value)
                         raise InputError(
                             path,
-                            f"literal \"{obj.value}\" of {predicate.n3(graph.namespace_manager)} is not a valid "
+                            # clipped: the message stays one readable line whatever the literal's length
+                            f"literal \"{_clip(obj.value)}\" of {predicate.n3(graph.namespace_manager)} is not a valid "
                             f"{URIRef(datatype).n3(graph.namespace_manager)}",
                             found_line,
                             found_column,

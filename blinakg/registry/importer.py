@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -127,7 +128,8 @@ def _zip_sources(path: Path) -> list[Source]:
                 sources.append(Source(label=label, suffix=suffix, data=data))
     except zipfile.BadZipFile as err:
         raise InputError(path, f"not a readable .zip ({err})") from None
-    except (OSError, RuntimeError, NotImplementedError) as err:
+    except (OSError, RuntimeError, NotImplementedError, EOFError, zlib.error) as err:
+        # zlib.error: a member whose compressed data is damaged ("invalid distance too far back")
         raise InputError(path, f"cannot read the .zip ({err})") from None
     if not sources:
         raise InputError(path, "the .zip holds no study record (.xml, .json) or trial model (.ttl)")
