@@ -103,7 +103,7 @@ def canonical(content: set[Triple], graph_iri: URIRef, label: str) -> set[Triple
     Raises:
         InputError: more than ``MAX_GENERAL_BLANK_NODES`` blank nodes shared or in cycles.
     """
-    blanks = {t for triple in content for t in (triple[0], triple[2]) if isinstance(t, BNode)}
+    blanks: set[Node] = {t for triple in content for t in (triple[0], triple[2]) if isinstance(t, BNode)}
     if not blanks:
         return content
     base = f"{graph_iri}/genid/"
