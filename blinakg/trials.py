@@ -61,7 +61,7 @@ def registry_trials(store: Path | None) -> list[dict[str, Any]]:
     A trial imported as a Turtle model with checks also carries its graph
     (``definition``) and the terminology graphs it reads (``terminology``).
     """
-    from .registry.cli import list_trials
+    from .registry.listing import list_trials
     from .sparql.store import EmbeddedStore, StoreTarget, default_store_path
 
     path = store if store is not None else default_store_path()
