@@ -43,7 +43,7 @@ def model_trials(model: Graph) -> list[dict[str, Any]]:
 _MODELS = """
 PREFIX bk: <https://w3id.org/blinakg/ontology#>
 PREFIX dct: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?id ?g WHERE {
+SELECT DISTINCT ?id ?g ?trial WHERE {
   GRAPH ?g { ?g bk:sourceFormat "Turtle trial model" ; dct:subject ?trial }
   GRAPH ?g { ?trial dct:identifier ?id ; bk:criterion ?criterion . ?criterion bk:check ?check }
 }"""
@@ -70,11 +70,11 @@ def registry_trials(store: Path | None) -> list[dict[str, Any]]:
     trials = list_trials(StoreTarget(path=path))
     backend = EmbeddedStore(path)
     try:
-        models = {str(row[0]): str(row[1]) for row in backend.query(_MODELS).rows}
+        models = {str(row[0]): (str(row[1]), row[2]) for row in backend.query(_MODELS).rows}
         for trial in trials:
-            graph = models.get(str(trial["trial"]))
-            if graph is None:
+            if str(trial["trial"]) not in models:
                 continue
+            graph, trial["node"] = models[str(trial["trial"])]
             trial["definition"] = backend.query(_CONTENT.format(g=graph)).graph
             trial["terminology"] = [backend.query(_CONTENT.format(g=row[0])).graph
                                     for row in backend.query(_REQUIRES.format(g=graph)).rows]
@@ -90,7 +90,6 @@ def _add_registry_models(model: Graph, registry: list[dict[str, Any]]) -> None:
     own, loaded with the trials) is not added again.
     """
     from .registry.confine import confined, terminology_allowed
-    from .registry.trial_rdf import trial_iri
 
     computable = set(computable_ids(model))
     for trial in registry:
@@ -99,7 +98,7 @@ def _add_registry_models(model: Graph, registry: list[dict[str, Any]]) -> None:
             continue
         # Each trial's own statements only, whoever wrote the store (docs/registry.md,
         # "What an imported model may state"): a graph cannot rewrite another trial or the model.
-        own = confined(definition, trial_iri(str(trial["trial"])))
+        own = confined(definition, str(trial["trial"]), trial.get("node"))
         shared: set[tuple[Any, Any, Any]] = set()
         for terminology in trial.get("terminology", []):
             shared |= terminology_allowed(terminology, model)

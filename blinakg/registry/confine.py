@@ -6,7 +6,8 @@ another trial's check (``<…/NCT04604691/I5-anc> a bk:InvestigatorJudgementChec
 would rewrite that trial. docs/registry.md, "What an imported model may state":
 
 * a **trial model** states triples only about its own trial: every subject is
-  the trial's IRI, an IRI under it (``<trial>/…``: criteria, checks, its own
+  blinakg's IRI of the trial (``https://w3id.org/blinakg/trial/<NCT>``) or the
+  model's own trial IRI when outside blinakg's namespace, an IRI under one (``<trial>/…``: criteria, checks, its own
   value sets and tables), or a blank node reachable from those; besides, the
   registration links a record has (MeSH concepts, organisations) with their
   labels. It states nothing that changes the meaning of a shared term, even on
@@ -78,8 +79,23 @@ def _reachable(triples: set[Triple], roots: set[Node]) -> set[Node]:
     return found
 
 
-def _own(node: Node, trial: URIRef) -> bool:
-    return isinstance(node, URIRef) and (node == trial or str(node).startswith(f"{trial}/"))
+BLINAKG_BASE = "https://w3id.org/blinakg/"
+
+
+def roots(nct: str, node: Node | None = None) -> set[URIRef]:
+    """The IRIs a model of trial ``nct`` owns (with what is under them): blinakg's IRI of the trial, and
+    the model's own trial IRI when it is outside blinakg's namespace (a value set or another trial's node
+    named as "the trial" would own what it must not)."""
+    from .trial_rdf import trial_iri
+
+    found = {trial_iri(nct)}
+    if isinstance(node, URIRef) and not str(node).startswith(BLINAKG_BASE):
+        found.add(node)
+    return found
+
+
+def _own(node: Node, trials: set[URIRef]) -> bool:
+    return isinstance(node, URIRef) and any(node == t or str(node).startswith(f"{t}/") for t in trials)
 
 
 def _shared_node(triple: Triple) -> bool:
@@ -89,16 +105,16 @@ def _shared_node(triple: Triple) -> bool:
     return p in _SHARED_NODE_PREDICATES and (p != RDF.type or o in _SHARED_NODE_TYPES)
 
 
-def _trial_allowed(triples: set[Triple], trial: URIRef) -> set[Triple]:
+def _trial_allowed(triples: set[Triple], trials: set[URIRef]) -> set[Triple]:
     """The triples of a trial model that state only what its trial may (module docstring)."""
-    roots = {s for s, _, _ in triples if _own(s, trial)}
-    inside = roots | _reachable(triples, roots)
+    own = {s for s, _, _ in triples if _own(s, trials)}
+    inside = own | _reachable(triples, own)
     return {t for t in triples if not _schema_statement(t) and (t[0] in inside or _shared_node(t))}
 
 
-def confined(triples: Iterable[Triple], trial: URIRef) -> set[Triple]:
-    """What screening takes of a trial's stored graph: its own statements only."""
-    return _trial_allowed(set(triples), trial)
+def confined(triples: Iterable[Triple], nct: str, node: Node | None = None) -> set[Triple]:
+    """What screening takes of a trial's stored graph: its own statements only (``node``: its trial IRI)."""
+    return _trial_allowed(set(triples), roots(nct, node))
 
 
 def _describe(triples: set[Triple], refused: set[Triple]) -> str:
@@ -118,9 +134,11 @@ def check_trial_model(triples: set[Triple], trial: URIRef, nct: str, label: str)
     Raises:
         InputError: naming the file and the foreign subjects.
     """
-    refused = triples - _trial_allowed(triples, trial)
+    owned = roots(nct, trial)
+    refused = triples - _trial_allowed(triples, owned)
     if refused:
-        raise InputError(label, f"a model of {nct} may state only what concerns {nct} (subjects under <{trial}>, "
+        under = " or ".join(f"<{t}>" for t in sorted(owned))
+        raise InputError(label, f"a model of {nct} may state only what concerns {nct} (subjects under {under}, "
                                 f"or blank nodes reachable from them; no schema statements); it also states "
                                 f"{_describe(triples, refused)}: put shared value sets in a terminology file "
                                 "(nothing was added)")

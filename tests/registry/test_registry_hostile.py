@@ -18,7 +18,7 @@ EXPECTED: dict[str, str] = json.loads((HOSTILE / "expected.json").read_text(enco
 
 def test_every_attack_file_has_its_expected_message() -> None:
     files = {p.name for p in HOSTILE.iterdir() if p.name != "expected.json"}
-    assert files == set(EXPECTED) and len(EXPECTED) == 12
+    assert files == set(EXPECTED) and len(EXPECTED) == 13
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
