@@ -13,12 +13,12 @@ import datetime as dt
 import sys
 from pathlib import Path
 from contextlib import closing, contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 import click
 
 from .sparql.cli import add_to_store, query, serve, store_options
-from .cli_safety import GuardedGroup, check_output, debug_option, write_whole
+from .cli_safety import GuardedGroup, check_output, debug_option, write_output
 from .cli_safety import output_option as safe_output_option
 from .registry.cli import registry
 from .errors import InputError, UsageError
@@ -81,16 +81,6 @@ def require_output_folder(output: Path | None, inputs: tuple[Path, ...] | list[P
     """Refuse an output path before any work is done: no folder, not writable, a
     folder, a link, or an input (:func:`blinakg.cli_safety.check_output`)."""
     check_output(output, inputs)
-
-
-def write_output(text: str | Iterable[str], output: Path | None) -> None:
-    """Write all of ``text`` (a string, or its pieces) or nothing: a temporary file renamed into place."""
-    if output is None:
-        for piece in [text] if isinstance(text, str) else text:
-            sys.stdout.write(piece)
-        sys.stdout.flush()
-        return
-    write_whole(text, output)
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -224,3 +224,13 @@ def write_whole(text: str | Iterable[str], output: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_output(text: str | Iterable[str], output: Path | None) -> None:
+    """Write all of ``text`` (a string, or its pieces) or nothing: a temporary file renamed into place."""
+    if output is None:
+        for piece in [text] if isinstance(text, str) else text:
+            sys.stdout.write(piece)
+        sys.stdout.flush()
+        return
+    write_whole(text, output)

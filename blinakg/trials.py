@@ -43,7 +43,7 @@ def model_trials(model: Graph) -> list[dict[str, Any]]:
 _MODELS = """
 PREFIX bk: <https://w3id.org/blinakg/ontology#>
 PREFIX dct: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?id ?g WHERE {
+SELECT DISTINCT ?id ?g ?trial WHERE {
   GRAPH ?g { ?g bk:sourceFormat "Turtle trial model" ; dct:subject ?trial }
   GRAPH ?g { ?trial dct:identifier ?id ; bk:criterion ?criterion . ?criterion bk:check ?check }
 }"""
@@ -61,7 +61,7 @@ def registry_trials(store: Path | None) -> list[dict[str, Any]]:
     A trial imported as a Turtle model with checks also carries its graph
     (``definition``) and the terminology graphs it reads (``terminology``).
     """
-    from .registry.cli import list_trials
+    from .registry.listing import list_trials
     from .sparql.store import EmbeddedStore, StoreTarget, default_store_path
 
     path = store if store is not None else default_store_path()
@@ -70,11 +70,11 @@ def registry_trials(store: Path | None) -> list[dict[str, Any]]:
     trials = list_trials(StoreTarget(path=path))
     backend = EmbeddedStore(path)
     try:
-        models = {str(row[0]): str(row[1]) for row in backend.query(_MODELS).rows}
+        models = {str(row[0]): (str(row[1]), row[2]) for row in backend.query(_MODELS).rows}
         for trial in trials:
-            graph = models.get(str(trial["trial"]))
-            if graph is None:
+            if str(trial["trial"]) not in models:
                 continue
+            graph, trial["node"] = models[str(trial["trial"])]
             trial["definition"] = backend.query(_CONTENT.format(g=graph)).graph
             trial["terminology"] = [backend.query(_CONTENT.format(g=row[0])).graph
                                     for row in backend.query(_REQUIRES.format(g=graph)).rows]
@@ -89,15 +89,21 @@ def _add_registry_models(model: Graph, registry: list[dict[str, Any]]) -> None:
     A terminology graph whose every node the model already describes (blinakg's
     own, loaded with the trials) is not added again.
     """
+    from .registry.confine import confined, terminology_allowed
+
     computable = set(computable_ids(model))
     for trial in registry:
         definition = trial.get("definition")
         if definition is None or trial["trial"] in computable:
             continue
+        # Each trial's own statements only, whoever wrote the store (docs/registry.md,
+        # "What an imported model may state"): a graph cannot rewrite another trial or the model.
+        own = confined(definition, str(trial["trial"]), trial.get("node"))
+        shared: set[tuple[Any, Any, Any]] = set()
         for terminology in trial.get("terminology", []):
-            if any((node, None, None) not in model for node in set(terminology.subjects())):
-                model += terminology
-        model += definition
+            shared |= terminology_allowed(terminology, model)
+        for triple in shared | own:
+            model.add(triple)
 
 
 def computable_ids(model: Graph) -> list[str]:
@@ -116,7 +122,8 @@ def select(requested: tuple[str, ...], model: Graph, registry: list[dict[str, An
     model's own trials: one load, one derivation.
 
     Raises:
-        UsageError: a trial neither the model nor the registry knows.
+        UsageError: a trial neither the model nor the registry knows, or one named that is text only
+            (contract.md: "--trial naming a trial that is not computable is exit 2").
     """
     _add_registry_models(model, registry)
     computable = {t["trial"]: t for t in model_trials(model)}
@@ -131,5 +138,9 @@ def select(requested: tuple[str, ...], model: Graph, registry: list[dict[str, An
             known = ", ".join(computable)
             raise UsageError(f"--trial {trial}: no such trial in the model or the registry "
                              f"(computable: {known}; or 'all')")
+        if not entry["computable"]:
+            raise UsageError(f"--trial {trial}: the registry holds {trial} as text only, not computable: blinakg "
+                             "has no model of its criteria to screen against (draft a model of it in Turtle and "
+                             "import it with `blinakg registry import MODEL.ttl`)")
         chosen.append(entry)
     return chosen

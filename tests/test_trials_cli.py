@@ -131,10 +131,13 @@ def test_text_only_trials_of_the_registry_are_listed_not_computable(no_registry:
     assert len(text_only) == 197 - 6  # the registry's 197 trials, 6 of them computable here
     assert all(t["title"] for t in text_only)
     assert all(len(p["trials"]) == len(COMPUTABLE) for p in report["patients"])  # no verdict for text-only trials
-    # Named explicitly, a text-only trial is listed, not screened.
-    report = _json("--trial", "NCT02435849", "--trial", "NCT04604691")
-    assert report["trials"][0] == {"trial": "NCT02435849", "title": report["trials"][0]["title"], "computable": False}
-    assert [t["trial"] for t in report["patients"][0]["trials"]] == ["NCT04604691"]
+    # Named explicitly, a text-only trial is bad usage (contract.md; issue 18.6): exit 2 naming it, nothing written.
+    report_path = no_registry.parent / "report.json"
+    code, out, err = run("validate", str(EXAMPLES), "--as-of", "2025-03-01", "--trial", "NCT02435849",
+                         "--trial", "NCT04604691", "--jobs", "1", "-o", str(report_path))
+    assert code == 2 and out == "" and not report_path.exists()
+    assert "NCT02435849" in err and "not computable" in err and "draft a model" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_html_gives_the_patient_by_trial_page(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from ..errors import InputError, UsageError
+from .listing import list_trials
 from ..sparql.cli import endpoint_option, graph_store_option, store_option, store_target
 
 EXIT_BAD_INPUT = 2
@@ -57,41 +58,6 @@ def import_command(paths: tuple[Path, ...], store: str | None, endpoint: str | N
         _fail(str(err))
         return
     click.echo(f"blinakg: registry {target.describe()}: {summary.describe()}", err=True)
-
-
-def list_trials(target: Any) -> list[dict[str, Any]]:
-    """The registry's trials as contract.md's ``registry list --format json`` objects.
-
-    Raises:
-        InputError: the store cannot be read.
-    """
-    from ..sparql import catalogue
-
-    backend = target.open(writable=False)
-    try:
-        result = backend.query(catalogue.get("registry-trials").text)
-    finally:
-        backend.close()
-    trials = []
-    for row in result.rows:
-        values = dict(zip(result.variables, row))
-
-        def text(name: str) -> str | None:
-            value = values.get(name)
-            return None if value is None else str(value)
-
-        computable = values.get("computable")
-        trials.append({
-            "trial": text("trial"),
-            "title": text("title"),
-            "phase": text("phase"),
-            "status": text("status"),
-            "min_age": text("minAge"),
-            "max_age": text("maxAge"),
-            "computable": str(computable).lower() in ("true", "1") if computable is not None else False,
-            "criteria": int(str(values.get("criteria") or 0)),
-        })
-    return trials
 
 
 def render_list(trials: list[dict[str, Any]], fmt: str) -> str:

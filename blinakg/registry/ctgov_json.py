@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from ..errors import InputError
@@ -56,13 +57,53 @@ def _str(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _meshes(module: Any) -> list[MeshTerm]:
+#: A MeSH unique ID: descriptors D, supplementary concepts C, qualifiers Q; 6 digits, or 9 for newer records.
+#: It becomes part of an IRI (<http://id.nlm.nih.gov/mesh/D054198>), so nothing else is let through.
+MESH_ID = re.compile(r"[CDQ][0-9]{6}(?:[0-9]{3})?")
+#: The most digits a count (enrollment) may have; Python refuses to read integers of more than 4,300.
+MAX_DIGITS = 12
+
+
+def _meshes(module: Any, label: str) -> list[MeshTerm]:
     terms = []
     for mesh in _list(_dict(module).get("meshes")):
         term = _str(_dict(mesh).get("term"))
+        mesh_id = _str(_dict(mesh).get("id"))
+        if mesh_id is not None and not MESH_ID.fullmatch(mesh_id):
+            raise InputError(label, f"the MeSH identifier {mesh_id[:40]!r} is not a MeSH unique ID "
+                                    "(D, C or Q and 6 or 9 digits)")
         if term:
-            terms.append(MeshTerm(term=term, id=_str(_dict(mesh).get("id"))))
+            terms.append(MeshTerm(term=term, id=mesh_id))
     return terms
+
+
+def _integer(text: str) -> int:
+    """``json``'s reader of integers, bounded: a count has no use for thousands of digits."""
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _TooLong(text)
+    return int(text)
+
+
+class _TooLong(ValueError):
+    """An integer with more digits than any count has."""
+
+
+def _lone_surrogate(document: Any) -> str | None:
+    """The first string holding a lone surrogate (``"\\ud800"`` decodes to one): not Unicode text."""
+    todo = [document]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "backslashreplace").decode("ascii")[:60]
+        elif isinstance(value, dict):
+            todo.extend(value.keys())
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+    return None
 
 
 def is_study(document: Any) -> bool:
@@ -125,11 +166,11 @@ def study_record(study: dict[str, Any], label: str) -> StudyRecord:
         enrollment=count if isinstance(count, int) and not isinstance(count, bool) else None,
         enrollment_type=_words(_str(enrollment.get("type"))),
         conditions=[c for c in (_str(x) for x in _list(conditions_module.get("conditions"))) if c],
-        condition_mesh=_meshes(derived.get("conditionBrowseModule")),
+        condition_mesh=_meshes(derived.get("conditionBrowseModule"), label),
         interventions=[Intervention(type=_words(_str(_dict(i).get("type")), _TYPES) or "",
                                     name=_str(_dict(i).get("name")) or "")
                        for i in _list(_dict(protocol.get("armsInterventionsModule")).get("interventions"))],
-        intervention_mesh=_meshes(derived.get("interventionBrowseModule")),
+        intervention_mesh=_meshes(derived.get("interventionBrowseModule"), label),
         minimum_age=_str(eligibility.get("minimumAge")),
         maximum_age=_str(eligibility.get("maximumAge")),
         sex=_words(_str(eligibility.get("sex"))),
@@ -146,13 +187,19 @@ def parse_json(data: bytes, label: str) -> list[StudyRecord]:
         InputError: not UTF-8 JSON, not a study record, or a study without an NCT ID.
     """
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = json.loads(data.decode("utf-8-sig"), parse_int=_integer)
     except UnicodeDecodeError:
         raise InputError(label, "the file is not UTF-8 text") from None
+    except _TooLong as err:
+        raise InputError(label, f"not a study record: an integer of {len(str(err))} digits "
+                                f"(a count has at most {MAX_DIGITS})") from None
     except json.JSONDecodeError as err:
         raise InputError(label, f"not valid JSON: {err.msg}", err.lineno, err.colno) from None
     except RecursionError:
         raise InputError(label, "not a study record: JSON nested too deeply") from None
+    surrogate = _lone_surrogate(document)
+    if surrogate is not None:
+        raise InputError(label, f"not Unicode text: a lone surrogate escape in the string {surrogate!r}")
     if is_study(document):
         return [study_record(document, label)]
     if isinstance(document, dict) and isinstance(document.get("studies"), list):

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from ..errors import InputError
+from .ctgov_json import MAX_DIGITS
 from .record import NCT_ID, Intervention, MeshTerm, StudyRecord
 
 FORMAT = "ClinicalTrials.gov classic XML"
@@ -80,8 +81,11 @@ def parse_xml(data: bytes, label: str) -> StudyRecord:
     completion = root.find("completion_date")
     enrollment = root.find("enrollment")
     enrollment_count: int | None = None
-    if enrollment is not None and enrollment.text and enrollment.text.strip().isdigit():
-        enrollment_count = int(enrollment.text.strip())
+    count_text = (enrollment.text or "").strip() if enrollment is not None else ""
+    if re.fullmatch(r"[0-9]+", count_text):  # ASCII digits only: str.isdigit() takes "²", int() does not
+        if len(count_text) > MAX_DIGITS:
+            raise InputError(label, f"<enrollment> has {len(count_text)} digits; a count has at most {MAX_DIGITS}")
+        enrollment_count = int(count_text)
     criteria = root.find("eligibility/criteria/textblock")
     secondary = _all(root, "id_info/secondary_id") + _all(root, "id_info/nct_alias")
     return StudyRecord(

@@ -13,6 +13,7 @@ from .trial_rdf import Triple
 GRAPH_BASE = "https://w3id.org/blinakg/graph/"
 TRIAL_GRAPH_BASE = GRAPH_BASE + "trial/"
 TERMINOLOGY_GRAPH_BASE = GRAPH_BASE + "terminology/"
+REGISTRATION_GRAPH_BASE = GRAPH_BASE + "registration/"
 TERMINOLOGY_KEY = "terminology/"
 TURTLE_FORMAT = "Turtle trial model"
 TERMINOLOGY_FORMAT = "Turtle terminology"
@@ -51,6 +52,10 @@ class TrialEntry:
     record_date: dt.date | None = None
     builtin: bool = False
     requires: list[URIRef] = field(default_factory=list)
+    #: a record of a trial that has a model: stored in registration form (:mod:`.registration`)
+    registration: bool = False
+    #: replaces what is stored without --replace: what it replaces is derived (links) or moved (a record)
+    unasked: bool = False
 
     @property
     def is_terminology(self) -> bool:
@@ -60,8 +65,10 @@ class TrialEntry:
     def graph_iri(self) -> URIRef:
         if self.is_terminology:
             return URIRef(GRAPH_BASE + self.nct)
+        if self.registration:
+            return URIRef(REGISTRATION_GRAPH_BASE + self.nct)
         return trial_graph_iri(self.nct)
 
 
 __all__ = ["Source", "TrialEntry", "trial_graph_iri", "GRAPH_BASE", "TRIAL_GRAPH_BASE", "TERMINOLOGY_GRAPH_BASE",
-           "TERMINOLOGY_KEY", "TURTLE_FORMAT", "TERMINOLOGY_FORMAT"]
+           "REGISTRATION_GRAPH_BASE", "TERMINOLOGY_KEY", "TURTLE_FORMAT", "TERMINOLOGY_FORMAT"]

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -49,8 +50,9 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 from .. import __version__
 from ..errors import InputError, UsageError
 from ..namespaces import BK, ONTOLOGY_DIR
-from .entries import (GRAPH_BASE, TERMINOLOGY_FORMAT, TERMINOLOGY_GRAPH_BASE, TRIAL_GRAPH_BASE, TURTLE_FORMAT,
-                      Source, TrialEntry, trial_graph_iri)
+from .entries import (GRAPH_BASE, REGISTRATION_GRAPH_BASE, TERMINOLOGY_FORMAT, TERMINOLOGY_GRAPH_BASE,
+                      TRIAL_GRAPH_BASE, TURTLE_FORMAT, Source, TrialEntry, trial_graph_iri)
+from .registration import settle
 from .trial_rdf import Triple, as_graph, content_hash, record_graph, trial_iri
 
 SOFTWARE = URIRef(f"https://w3id.org/blinakg/software/blinakg/{__version__}")
@@ -70,9 +72,14 @@ class ImportSummary:
     unchanged: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
+        # A trial with a record and a model is two graphs: counted once, by what happened to the most.
+        replaced_keys = set(self.replaced)
+        added_keys = set(self.added) - replaced_keys
+        kept_keys = set(self.unchanged) - replaced_keys - added_keys
+
         def counts(terminology: bool) -> list[int]:
             return [sum(1 for key in keys if key.startswith("terminology/") == terminology)
-                    for keys in (self.added, self.replaced, self.unchanged)]
+                    for keys in (added_keys, replaced_keys, kept_keys)]
 
         added, replaced, unchanged = counts(False)
         text = f"{added} added, {replaced} replaced, {unchanged} unchanged"
@@ -121,7 +128,8 @@ def _zip_sources(path: Path) -> list[Source]:
                 sources.append(Source(label=label, suffix=suffix, data=data))
     except zipfile.BadZipFile as err:
         raise InputError(path, f"not a readable .zip ({err})") from None
-    except (OSError, RuntimeError, NotImplementedError) as err:
+    except (OSError, RuntimeError, NotImplementedError, EOFError, zlib.error) as err:
+        # zlib.error: a member whose compressed data is damaged ("invalid distance too far back")
         raise InputError(path, f"cannot read the .zip ({err})") from None
     if not sources:
         raise InputError(path, "the .zip holds no study record (.xml, .json) or trial model (.ttl)")
@@ -213,11 +221,14 @@ def read_all(paths: Iterable[Path], builtin: bool = True) -> list[TrialEntry]:
     seen: dict[str, str] = {}
 
     def admit(entry: TrialEntry, label: str) -> None:
-        if entry.nct in seen:
-            what = "import one record per trial" if entry.trial is not None else \
-                "give each terminology file a name of its own"
-            raise InputError(label, f"{entry.nct} is also given by {seen[entry.nct]}; {what}")
-        seen[entry.nct] = entry.source
+        # A record and a model of one trial go together (docs/registry.md, "One trial, one set of
+        # criteria"); two records, two models or two terminology files of one name do not.
+        key = ("model " if entry.source_format == TURTLE_FORMAT else "") + entry.nct
+        if key in seen:
+            what = "give each terminology file a name of its own" if entry.trial is None else \
+                "import one model per trial" if entry.source_format == TURTLE_FORMAT else "import one record per trial"
+            raise InputError(label, f"{entry.nct} is also given by {seen[key]}; {what}")
+        seen[key] = entry.source
         entries.append(entry)
 
     models: list[tuple[Source, Graph]] = []
@@ -242,7 +253,7 @@ def read_all(paths: Iterable[Path], builtin: bool = True) -> list[TrialEntry]:
     needed = {name for entry in entries for name in entry.requires}
     entries.extend(entry for entry, _ in pool if entry.builtin and entry.graph_iri in needed)
     if builtin:
-        given = {entry.nct: entry for entry in entries}
+        given = {entry.nct: entry for entry in entries if entry.source_format == TURTLE_FORMAT}
         for path in sorted(BUILTIN_DIR.glob("*.ttl")):
             source = Source(label=str(path), suffix=".ttl", data=b"", path=path)
             own = model_entry(parse_turtle(source), source.label, model, [])
@@ -250,11 +261,27 @@ def read_all(paths: Iterable[Path], builtin: bool = True) -> list[TrialEntry]:
             if other is None:
                 own.builtin = True
                 entries.append(own)
-            elif other.source_format == TURTLE_FORMAT:
+            else:
                 # A model of the trial (ontology/nct04604691.ttl) keeps blinakg's registration facts.
                 other.content |= own.content
                 other.hash = content_hash(other.content)
     return entries
+
+
+def builtin_model(nct: str) -> tuple[TrialEntry, list[TrialEntry]] | None:
+    """blinakg's own model of a trial (``ontology/trials/<NCT>.ttl``) as an entry, with the terminology
+    entries it reads; None when blinakg has none."""
+    from .models import TRIALS_DIR, builtin_terminology, model_entry, parse_turtle
+
+    path = TRIALS_DIR / f"{nct}.ttl"
+    if not path.is_file():
+        return None
+    model = _model_triples()
+    pool = builtin_terminology(model, set())
+    source = Source(label=str(path), suffix=".ttl", data=b"", path=path)
+    entry = model_entry(parse_turtle(source), source.label, model, pool)
+    entry.builtin = True
+    return entry, [e for e, _ in pool if e.graph_iri in entry.requires]
 
 
 def provenance(entry: TrialEntry, created: dt.datetime) -> set[Triple]:
@@ -287,7 +314,8 @@ def provenance(entry: TrialEntry, created: dt.datetime) -> set[Triple]:
 
 _HASHES = (
     "SELECT ?g ?hash WHERE { GRAPH ?g { ?g <https://w3id.org/blinakg/ontology#contentHash> ?hash } "
-    f'FILTER (STRSTARTS(STR(?g), "{TRIAL_GRAPH_BASE}") || STRSTARTS(STR(?g), "{TERMINOLOGY_GRAPH_BASE}")) }}'
+    f'FILTER (STRSTARTS(STR(?g), "{TRIAL_GRAPH_BASE}") || STRSTARTS(STR(?g), "{TERMINOLOGY_GRAPH_BASE}") '
+    f'|| STRSTARTS(STR(?g), "{REGISTRATION_GRAPH_BASE}")) }}'
 )
 
 
@@ -317,7 +345,8 @@ def plan(entries: list[TrialEntry], hashes: dict[str, str], replace: bool, label
             summary.unchanged.append(entry.nct)
         else:
             summary.replaced.append(entry.nct)
-            if not entry.builtin:  # blinakg's own entries follow the installed version
+            # blinakg's own entries follow the installed version; a moved record or relinked text is no change
+            if not entry.builtin and not entry.unasked:
                 changed.append(entry)
     if changed and not replace:
         shown = ", ".join(f"{e.nct} (from {e.source})" for e in changed[:5])
@@ -380,6 +409,7 @@ def import_trials(target: Any, paths: Iterable[Path], created: dt.datetime | Non
     created = created or dt.datetime.now(dt.timezone.utc)
     store = target.open(writable=True)
     try:
+        entries = settle(entries, store, _model_triples(), builtin_model)
         summary = plan(entries, stored_hashes(store), target.replace, target.describe())
         check_terminology_kept(store, entries, set(summary.replaced))
         todo = set(summary.added) | set(summary.replaced)

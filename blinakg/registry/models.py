@@ -23,14 +23,15 @@ import urllib.parse
 from functools import lru_cache
 from pathlib import Path
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from ..errors import InputError
 from ..namespaces import BK, ONTOLOGY_DIR
+from .canonical import canonical
 from .entries import (GRAPH_BASE, TERMINOLOGY_FORMAT, TERMINOLOGY_KEY, TURTLE_FORMAT, Source, TrialEntry,
                       trial_graph_iri)
-from .trial_rdf import Triple, as_graph, content_hash, slug
+from .trial_rdf import content_hash, slug
 
 TRIALS_DIR = ONTOLOGY_DIR / "trials"
 
@@ -67,18 +68,6 @@ def defines_terminology(graph: Graph) -> bool:
     return any((None, RDF.type, kind) in graph for kind in TERMINOLOGY_CLASSES)
 
 
-def _canonical(content: set[Triple], graph_iri: URIRef) -> set[Triple]:
-    """Blank nodes as skolem IRIs under the graph: labels differ at every parse, so canonical
-    labels keep the hash stable, and the graph's prefix keeps two graphs' blank nodes apart."""
-    if not any(isinstance(term, BNode) for triple in content for term in triple):
-        return content
-    from rdflib.compare import to_canonical_graph
-
-    base = f"{graph_iri}/genid/"
-    return {tuple(URIRef(base + str(t)) if isinstance(t, BNode) else t for t in triple)  # type: ignore[misc]
-            for triple in to_canonical_graph(as_graph(content))}
-
-
 def terminology_entry(graph: Graph, label: str, model: Graph, builtin: bool = False) -> TrialEntry:
     """A terminology file as an entry: ``graph/terminology/<its file name>``, less the model's triples.
 
@@ -88,8 +77,12 @@ def terminology_entry(graph: Graph, label: str, model: Graph, builtin: bool = Fa
     if not defines_terminology(graph):
         raise InputError(label, "neither a trial model (no bk:ClinicalTrial with a dct:identifier, its NCT ID) "
                                 "nor terminology (no bk:ValueSet, skos:Concept or bk:AgeLimitTable)")
+    from .confine import check_terminology
+
     name = TERMINOLOGY_KEY + slug(Path(label.rpartition("!")[2]).stem)
-    content = _canonical({t for t in graph if t not in model}, URIRef(GRAPH_BASE + name))
+    content = {t for t in graph if t not in model}
+    check_terminology(content, model, label)
+    content = canonical(content, URIRef(GRAPH_BASE + name), label)
     return TrialEntry(nct=name, trial=None, content=content, hash=content_hash(content), source=label,
                       source_format=TERMINOLOGY_FORMAT, builtin=builtin)
 
@@ -131,20 +124,23 @@ def model_entry(graph: Graph, label: str, model: Graph, terminology: Terminology
     Raises:
         InputError: no trial or several, or a broken definition (each offending node and what it lacks).
     """
+    from .confine import check_trial_model
     from .definitions import check_definition, trials_in
 
     trials = trials_in(graph, label)
     if len(trials) > 1:
         raise InputError(label, "defines several trials (" + ", ".join(n for n, _ in trials)
                                 + "); put one trial in each file")
+    nct, trial = trials[0]
+    used = [(entry, extra) for entry, extra in terminology if _reads(graph, extra)]
+    content = {t for t in graph if t not in model and not any(t in extra for _, extra in used)}
+    # Confined first: the definition shapes would otherwise validate another trial's nodes it rewrites.
+    check_trial_model(content, trial, nct, label)
     context = Graph()
     for _, extra in terminology:
         context += extra
     check_definition(graph, label, context)
-    nct, trial = trials[0]
-    used = [(entry, extra) for entry, extra in terminology if _reads(graph, extra)]
-    content = {t for t in graph if t not in model and not any(t in extra for _, extra in used)}
-    content = _canonical(content, trial_graph_iri(nct))
+    content = canonical(content, trial_graph_iri(nct), label)
     return TrialEntry(nct=nct, trial=trial, content=content, hash=content_hash(content), source=label,
                       source_format=TURTLE_FORMAT, requires=[entry.graph_iri for entry, _ in used])
 

@@ -159,7 +159,7 @@ def query(name: str | None, params: tuple[str, ...], fmt: str, output: Path | No
     run; without --store, --endpoint or --data the embedded store at
     $BLINAKG_STORE or .blinakg/store is read.
     """
-    from ..cli import write_output
+    from ..cli_safety import write_output
     from .query import bind_parameters, check_syntax, describe_catalogue, parse_params, render, resolve
     from .store import MemoryStore
 

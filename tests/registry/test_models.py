@@ -173,14 +173,99 @@ def test_a_model_reading_a_terminology_file_of_its_own(tmp_path: Path) -> None:
     assert code == 2 and str(model) in err and "<https://example.org/site/valueset/ferritin>" in err
 
 
-def test_a_model_and_a_record_of_the_same_trial_are_one_graph(tmp_path: Path) -> None:
+def _graph_formats(store: Path, nct: str) -> dict[str, str]:
+    """The stored graphs about one trial (its trial and registration graphs) and their source formats."""
+    embedded = EmbeddedStore(store)
+    try:
+        result = embedded.query("PREFIX bk: <https://w3id.org/blinakg/ontology#> SELECT ?g ?f WHERE { GRAPH ?g { "
+                                f'?g bk:sourceFormat ?f }} FILTER (STRENDS(STR(?g), "/{nct}")) }}')
+    finally:
+        embedded.close()
+    return {str(g).rsplit("/", 2)[1]: str(f) for g, f in result.rows}
+
+
+def _criteria_of_trial(store: Path, nct: str) -> tuple[int, int, int]:
+    """(bk:criterion, bk:registeredCriterion, prov:wasDerivedFrom links) of a trial in the union graph."""
+    embedded = EmbeddedStore(store)
+    try:
+        result = embedded.query(
+            "PREFIX bk: <https://w3id.org/blinakg/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#> "
+            "SELECT (COUNT(DISTINCT ?c) AS ?n) (COUNT(DISTINCT ?r) AS ?m) (COUNT(DISTINCT ?l) AS ?k) WHERE { "
+            f"?t <http://purl.org/dc/terms/identifier> \"{nct}\" . "
+            "{ ?t bk:criterion ?c } UNION { ?t bk:registeredCriterion ?r } UNION "
+            "{ ?t bk:criterion ?l . ?l prov:wasDerivedFrom ?item } }")
+    finally:
+        embedded.close()
+    (row,) = result.rows
+    return int(str(row[0])), int(str(row[1])), int(str(row[2]))
+
+
+def test_a_record_of_a_trial_blinakg_models_is_one_trial_with_the_models_criteria(tmp_path: Path) -> None:
+    """Issue 18.5: the record's registration facts and text, the model's criteria, counted once."""
     store = tmp_path / "store"
-    assert run("registry", "import", str(DATA / "xml" / "NCT00077493.xml"), "--store", str(store))[0] == 0
-    code, _, err = run("registry", "import", str(TRIALS / "NCT00077493.ttl"), "--store", str(store))
-    assert code == 2 and "NCT00077493" in err and "--replace" in err
-    code, _, err = run("registry", "import", str(TRIALS / "NCT00077493.ttl"), "--store", str(store), "--replace")
-    assert code == 0 and "0 added, 1 replaced" in err, err
-    assert {t["trial"]: t["computable"] for t in listed(store)}["NCT00077493"] is True
+    nct, count = criteria_of(TRIALS / "NCT00077493.ttl")
+    code, _, err = run("registry", "import", str(DATA / "xml" / "NCT00077493.xml"), "--store", str(store))
+    assert code == 0 and "2 added" in err, err  # the record, and NCT04604691
+    assert _graph_formats(store, nct) == {"trial": "Turtle trial model",
+                                          "registration": "ClinicalTrials.gov classic XML"}
+    entry = {t["trial"]: t for t in listed(store)}[nct]
+    assert entry["criteria"] == count == 35 and entry["computable"] is True
+    assert entry["status"] == "Suspended" and entry["min_age"] == "6 Months"  # the record's facts
+    criteria, registered, linked = _criteria_of_trial(store, nct)
+    assert criteria == count and registered == 48 and 0 < linked <= count
+    # The models imported over it: accepted, and unchanged (it is blinakg's own model already).
+    before = quads(store)
+    code, _, err = run("registry", "import", str(TRIALS), "--store", str(store))
+    assert code == 0 and f"{len(TRIAL_MODELS) - 1} added, 0 replaced, 2 unchanged" in err, err
+    assert {q for q in quads(store) if nct in str(q[3])} == {q for q in before if nct in str(q[3])}
+    code, _, err = run("registry", "import", str(TRIALS), "--store", str(store))
+    assert code == 0 and f"0 added, 0 replaced, {len(TRIAL_MODELS) + 1} unchanged" in err, err
+    # A record and its model in one import: one trial too.
+    other = tmp_path / "other"
+    code, _, err = run("registry", "import", str(DATA / "xml" / "NCT00077493.xml"), str(TRIALS / "NCT00077493.ttl"),
+                       "--store", str(other))
+    assert code == 0 and "2 added" in err, err
+    assert {t["trial"]: t["criteria"] for t in listed(other)}[nct] == count
+
+
+def test_a_model_imported_over_a_stored_record_moves_the_record(tmp_path: Path) -> None:
+    """A user's model of a trial whose record is stored: no --replace needed, the record is kept beside it."""
+    record = tmp_path / "NCT99999902.json"
+    record.write_text((DATA / "v2" / "NCT99999901.json").read_text(encoding="utf-8")
+                      .replace("NCT99999901", "NCT99999902"), encoding="utf-8")
+    store = tmp_path / "store"
+    assert run("registry", "import", str(record), "--store", str(store))[0] == 0
+    text_only = {t["trial"]: t for t in listed(store)}["NCT99999902"]
+    assert text_only["computable"] is False and text_only["criteria"] > 2
+    code, _, err = run("registry", "import", str(DATA / "models" / "NCT99999902.ttl"), "--store", str(store))
+    assert code == 0 and "1 replaced" in err, err
+    assert _graph_formats(store, "NCT99999902") == {"trial": "Turtle trial model",
+                                                    "registration": "ClinicalTrials.gov API v2 JSON"}
+    entry = {t["trial"]: t for t in listed(store)}["NCT99999902"]
+    assert entry["computable"] is True and entry["criteria"] == 2
+    assert _criteria_of_trial(store, "NCT99999902")[:2] == (2, text_only["criteria"])
+    # Both again: unchanged, whichever comes first.
+    code, _, err = run("registry", "import", str(record), str(DATA / "models" / "NCT99999902.ttl"),
+                       "--store", str(store))
+    assert code == 0 and "0 added, 0 replaced, 2 unchanged" in err, err
+
+
+def test_attrition_and_tallies_count_each_criterion_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18.5: after records of modelled trials and `validate --trial all --store`, one row a criterion."""
+    store = tmp_path / "store"
+    monkeypatch.setenv("BLINAKG_STORE", str(store))
+    assert run("registry", "import", str(DATA / "xml"))[0] == 0
+    code, _, err = run("validate", str(EXAMPLES), "--as-of", "2025-03-01", "--format", "json", "--jobs", "1",
+                       "--trial", "all", "--store", str(store), "-o", str(tmp_path / "report.json"))
+    assert code == 1, err
+    expected = dict(criteria_of(p) for p in TRIAL_MODELS)
+    for name in ("cohort-attrition", "criterion-tallies"):
+        code, out, err = run("query", name, "--store", str(store), "--format", "json")
+        assert code == 0, err
+        rows = [{k: v["value"] for k, v in b.items()} for b in json.loads(out)["results"]["bindings"]]
+        for nct, count in expected.items():
+            mine = [r["criterion"] for r in rows if r["trial"] == nct]
+            assert len(mine) == len(set(mine)) == count, (name, nct)
 
 
 def _zip(path: Path, members: dict[str, bytes]) -> Path:
@@ -213,8 +298,6 @@ def test_validate_trial_all_screens_what_the_registry_calls_computable(tmp_path:
     monkeypatch.setenv("BLINAKG_STORE", str(store))
     code, _, err = run("registry", "import", str(TRIALS), str(DATA / "models" / "NCT99999902.ttl"),
                        str(DATA / "xml" / "NCT00077493.xml"))
-    assert code == 2 and "NCT00077493 is also given by" in err  # a model and a record: one of them
-    code, _, err = run("registry", "import", str(TRIALS), str(DATA / "models" / "NCT99999902.ttl"))
     assert code == 0, err
     registry = sorted(t["trial"] for t in listed(store) if t["computable"])
     code, out, err = run("validate", str(EXAMPLES), "--as-of", "2025-03-01", "--format", "json", "--jobs", "1",

@@ -44,7 +44,9 @@ def rejoined(registry_store: Path) -> dict[str, str]:
             PREFIX bk: <https://w3id.org/blinakg/ontology#>
             PREFIX dct: <http://purl.org/dc/terms/>
             SELECT DISTINCT ?trial ?order ?marker ?text WHERE {
-              GRAPH ?g { ?t bk:criterion|bk:section ?item . ?t dct:identifier ?trial .
+              GRAPH ?g { ?g bk:sourceFormat ?format FILTER (?format != "Turtle trial model")
+                         ?t bk:criterion|bk:section|bk:registeredCriterion|bk:registeredSection ?item .
+                         ?t dct:identifier ?trial .
                          ?item bk:order ?order ; bk:verbatimText ?text .
                          OPTIONAL { ?item bk:listMarker ?marker } } }""")
     finally:

@@ -48,7 +48,9 @@ def test_import_into_an_external_store_through_the_graph_store_protocol(
                                  "Accept": "application/sparql-results+json"}, timeout=30)
     names = {b["g"]["value"] for b in graphs.json()["results"]["bindings"]}
     assert names == {f"https://w3id.org/blinakg/graph/trial/{n}" for n in
-                     ("NCT00077493", "NCT02101853", "NCT04604691", "NCT99999901", "NCT99999902")}
+                     ("NCT00077493", "NCT02101853", "NCT04604691", "NCT99999901", "NCT99999902")} | {
+        f"https://w3id.org/blinakg/graph/registration/{n}" for n in ("NCT00077493", "NCT02101853")} | {
+        f"https://w3id.org/blinakg/graph/terminology/{n}" for n in ("terminology", "age-limits")}
 
     code, _, err = run("registry", "import", *INPUTS, "--endpoint", endpoint, "--graph-store", graph_store)
     assert code == 0 and "0 added, 0 replaced, 5 unchanged" in err
@@ -99,14 +101,15 @@ def test_serve_starts_with_only_the_registry(registry_only_server: str) -> None:
                                  "Accept": "application/sparql-results+json"}, timeout=30)
     assert answer.status_code == 200, answer.text
     trials = {b["trial"]["value"]: b["computable"]["value"] for b in answer.json()["results"]["bindings"]}
-    assert trials["NCT04604691"] == "true" and trials["NCT02101853"] == "false" and len(trials) == 5
+    assert trials["NCT04604691"] == "true" and trials["NCT02101853"] == "true" and len(trials) == 5
     # ... and the model: NCT04604691's criteria and checks.
     code, out, err = run("query", "trial-criteria", "--endpoint", registry_only_server, "--format", "json",
                          "--param", "criterion=I5")
     assert code == 0, err
     rows = parse_json_results(json.loads(out)).rows
-    # I5 of the computable model (3 checks), and I5 of AALL1331's imported text (none).
-    assert {str(r[0]) for r in rows} == {"NCT04604691", "NCT02101853"}
+    # I5 of the computable model (3 checks), and I5 of the models of AALL1331 and NCT00077493 that come with
+    # their records (whose own text is registered items, never criteria).
+    assert {str(r[0]) for r in rows} == {"NCT04604691", "NCT02101853", "NCT00077493"}
     assert any(str(r[0]) == "NCT04604691" and str(r[6]) == "3" for r in rows)
 
 
