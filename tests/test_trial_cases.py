@@ -29,7 +29,7 @@ from blinakg.reports.render import trials_json
 
 CASES_DIR = Path(__file__).parent / "trials"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/*/expected.json"))
-EXPECTED_CASE_COUNT = 203
+EXPECTED_CASE_COUNT = 250
 OTHER_TRIALS = ["NCT00077493", "NCT00098839", "NCT00382109", "NCT01700946", "NCT02101853", "NCT06607419"]
 
 
