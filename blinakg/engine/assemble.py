@@ -150,15 +150,15 @@ def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], cr
                 status = evaluation.statuses.get((iri, check), "pass")
                 sentences, evidence = _sentences(evaluation, iri, check, status, evidence_of)
                 sentences_of[check] = sentences
-                result = CheckResult(check, status, " ".join(sentences), evidence)
+                check_result = CheckResult(check, status, " ".join(sentences), evidence)
                 plan = plan_of.get(check)
                 for alternative in plan.alternatives if plan is not None else ():
                     # An any-of's alternatives, each with the status its own rows give (next steps read them).
-                    own = worst(row.status for row in evaluation.rows.get((iri, alternative), [])
-                                if row.status in plan_of[alternative].outcomes)
-                    said, cited_by = _sentences(evaluation, iri, alternative, own, evidence_of)
-                    result.alternatives.append(CheckResult(alternative, own, " ".join(said), cited_by))
-                checks.append(result)
+                    alt_status = worst(row.status for row in evaluation.rows.get((iri, alternative), [])
+                                       if row.status in plan_of[alternative].outcomes)
+                    said, cited_by = _sentences(evaluation, iri, alternative, alt_status, evidence_of)
+                    check_result.alternatives.append(CheckResult(alternative, alt_status, " ".join(said), cited_by))
+                checks.append(check_result)
             status = worst(c.status for c in checks)
             explanation: list[str] = []
             cited_evidence: list[Evidence] = []

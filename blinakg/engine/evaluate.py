@@ -154,17 +154,17 @@ def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
     for plan in plans:
         if plan.logic is None or plan.target_class is None:
             continue
-        for focus in _focus_iris(store, plan.target_class):
+        for patient in _focus_iris(store, plan.target_class):
             cache: dict[URIRef, bool] = {}
 
-            def reports(check: URIRef, status: str, focus: URIRef = focus) -> bool:
-                return any(row.status == status for row in rows.get((focus, check), []))
+            def reports(check: URIRef, status: str, patient: URIRef = patient) -> bool:
+                return any(row.status == status for row in rows.get((patient, check), []))
 
             for outcome in plan.outcomes.values():
                 if not plan.logic.conforms(outcome.shape, reports, cache):
-                    reported.add((focus, outcome.shape))
-                    if STATUS_RANK[outcome.status] > STATUS_RANK[statuses.get((focus, plan.check), "pass")]:
-                        statuses[(focus, plan.check)] = outcome.status
+                    reported.add((patient, outcome.shape))
+                    if STATUS_RANK[outcome.status] > STATUS_RANK[statuses.get((patient, plan.check), "pass")]:
+                        statuses[(patient, plan.check)] = outcome.status
     any_of_rows(store, rows, statuses, plans)
     return Evaluation(rows, statuses, reported)
 
