@@ -50,7 +50,8 @@ def test_the_model_holds_six_more_computable_trials(model: Graph) -> None:
     assert computable_trials(model) == ["NCT04604691", *OTHER_TRIALS]
 
 
-def _screen(cases: list[Path], model: Graph, engine: str) -> tuple[Screening, dict[str, Path]]:
+def _screen(cases: list[Path], model: Graph, engine: str,
+            trials: list[str] | None = None) -> tuple[Screening, dict[str, Path]]:
     graph = Graph()
     owner: dict[str, Path] = {}
     for case in cases:
@@ -62,7 +63,7 @@ def _screen(cases: list[Path], model: Graph, engine: str) -> tuple[Screening, di
     as_of = {_expected(case)["as_of"] for case in cases}
     assert len(as_of) == 1
     return screen(graph, dt.date.fromisoformat(as_of.pop()), model=model, engine=engine,
-                  trials=computable_trials(model)), owner
+                  trials=trials or computable_trials(model)), owner
 
 
 @pytest.fixture(scope="module")
@@ -126,9 +127,10 @@ def test_the_reference_engine_agrees_on_any_of_registered_age_and_unit_cases(mod
     """pySHACL evaluates the any-of shapes (sh:not, sh:node over untargeted alternatives) as
     SHACL Core; the cohort engine from the alternatives' rows: the same report and W3C rows."""
     assert len(ISSUE_18) == 44
-    fast, _ = _screen(ISSUE_18, model, "fast")
-    reference, _ = _screen(ISSUE_18, model, "pyshacl")
-    catalogue = [{"trial": t, "title": None, "computable": True} for t in computable_trials(model)]
+    trials = ["NCT00077493", "NCT01700946", "NCT02101853"]  # only the trials of these cases: pySHACL is slow
+    fast, _ = _screen(ISSUE_18, model, "fast", trials)
+    reference, _ = _screen(ISSUE_18, model, "pyshacl", trials)
+    catalogue = [{"trial": t, "title": None, "computable": True} for t in trials]
     assert trials_json(fast, catalogue) == trials_json(reference, catalogue)
     assert fast.report_rows == reference.report_rows
     rows = {(str(r.shape).rsplit("/", 1)[-1], str(r.component).rsplit("#", 1)[-1]) for r in fast.report_rows}
