@@ -16,9 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from rdflib import Graph
+from rdflib.graph import ReadOnlyGraphAggregate
+from rdflib.namespace import RDF
 
 from .errors import InputError
-from .namespaces import ONTOLOGY_DIR, SHAPES_DIR
+from .namespaces import BK, ONTOLOGY_DIR, SHAPES_DIR
 
 TRIALS_DIR = ONTOLOGY_DIR / "trials"
 from .readers.rdfio import parse_rdf_file
@@ -90,4 +92,9 @@ def generated_node_shapes(model: Graph) -> Graph:
     graph = Graph()
     for triple in model.query(catalogue.get("generate-shapes").text):
         graph.add(triple)  # type: ignore[arg-type]
+    if (None, RDF.type, BK.AnyOfCheck) in model:
+        # An any-of's shapes are logical shapes over its alternatives' generated shapes (issue 18).
+        both = ReadOnlyGraphAggregate([model, graph])
+        for triple in list(both.query(catalogue.get("generate-any-of-shapes").text)):
+            graph.add(triple)  # type: ignore[arg-type]
     return graph

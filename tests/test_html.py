@@ -361,5 +361,5 @@ def test_a_link_opens_one_patient_for_one_trial(browser: Any, trials_report: str
     page.wait_for_selector("body[data-ready=true]")
     assert page.inner_text("#detail-id") == "pat-023"
     assert page.inner_text("#detail-trial").startswith("NCT01700946")
-    assert page.locator("#detail-rows tr").count() == 14
+    assert page.locator("#detail-rows tr").count() == 15
     assert page.inner_text("#detail-verdict") == "eligible"

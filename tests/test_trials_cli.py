@@ -52,8 +52,9 @@ def test_trial_all_gives_the_several_trials_report() -> None:
                 assert list(c) == ["id", "kind", "status", "text", "explanation", "evidence", "next_step"]
                 assert c["status"] in ("pass", "fail", "unknown", "review") and c["explanation"]
     sizes = {t["trial"]: len(t["criteria"]) for t in report["patients"][0]["trials"]}
-    assert sizes == {"NCT04604691": 20, "NCT00077493": 35, "NCT00098839": 35, "NCT00382109": 22, "NCT01700946": 14,
-                     "NCT02101853": 28, "NCT06607419": 16}
+    # R1 (issue 18): the registered age range, after the text's criteria, in the five trials that register one.
+    assert sizes == {"NCT04604691": 20, "NCT00077493": 36, "NCT00098839": 36, "NCT00382109": 23, "NCT01700946": 15,
+                     "NCT02101853": 29, "NCT06607419": 16}
 
 
 def test_nct04604691_among_several_trials_is_todays_report() -> None:
@@ -74,8 +75,8 @@ def test_trials_named_are_reported_in_the_order_named() -> None:
     assert [[t["trial"] for t in p["trials"]] for p in report["patients"]] == [["NCT01700946", "NCT04604691"]] * 3
     # I4 of ALLR18: age < 22 at enrollment, computed; D1-D2 concern the NK-cell donor: review.
     allr18 = report["patients"][0]["trials"][0]["criteria"]
-    assert [c["id"] for c in allr18] == [f"I{i}" for i in range(1, 9)] + [f"E{i}" for i in range(1, 5)] + ["D1", "D2"]
-    assert allr18[3]["status"] == "pass" and allr18[-1]["status"] == "review"
+    assert [c["id"] for c in allr18] == [f"I{i}" for i in range(1, 9)] + [f"E{i}" for i in range(1, 5)] + ["D1", "D2", "R1"]
+    assert allr18[3]["status"] == "pass" and allr18[-2]["status"] == "review"
 
 
 def test_text_shows_a_patient_by_trial_matrix() -> None:
@@ -108,7 +109,7 @@ def test_turtle_gives_a_verdict_per_trial_on_a_run_of_its_own() -> None:
     results = list(graph.subjects(RDF.type, BK.PatientResult))
     assert len(results) == 3 * len(COMPUTABLE)
     assert all(graph.value(r, BK.trial) is not None and graph.value(r, BK.verdict) is not None for r in results)
-    assert len(set(graph.subjects(RDF.type, BK.CriterionResult))) == 3 * (20 + 35 + 35 + 22 + 14 + 28 + 16)
+    assert len(set(graph.subjects(RDF.type, BK.CriterionResult))) == 3 * (20 + 36 + 36 + 23 + 15 + 29 + 16)
     # Its own run, not the single-trial run of the same patients (tests/test_trials_store.py stores both).
     code, single, err = run("validate", str(EXAMPLES), "--as-of", "2025-03-01", "--format", "turtle", "--jobs", "1")
     assert code == 1, err

@@ -136,6 +136,22 @@ def _record_triples(store: ox.Store, cited: set[Any]) -> list[Triple]:
     return triples
 
 
+def _sentences(evaluation: Evaluation, patient: URIRef, check: URIRef, status: str,
+               evidence_of: dict[Any, list[Evidence]]) -> tuple[list[str], list[Evidence]]:
+    """The sentences and evidence of a check's rows of one status."""
+    sentences: list[str] = []
+    evidence: list[Evidence] = []
+    # Solutions come in no set order; sentences are read in text order, whatever the engine.
+    for row in sorted(evaluation.rows.get((patient, check), []), key=lambda r: (r.explanation, str(r.record))):
+        if row.status != status:
+            continue
+        if row.explanation not in sentences:
+            sentences.append(row.explanation)
+        if row.record is not None and all(e.record != row.record for e in evidence):
+            evidence.extend(evidence_of.get(row.record, []))
+    return sentences, evidence
+
+
 def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], criteria: list[Criterion],
              keep_records: bool = False, by_trial: bool = False) -> ChunkResult:
     """Per patient: twenty criteria with status, explanation, evidence and per-check results."""
@@ -151,18 +167,17 @@ def assemble(store: ox.Store, evaluation: Evaluation, plans: list[CheckPlan], cr
             sentences_of: dict[URIRef, list[str]] = {}
             for check in criterion.checks:
                 status = evaluation.statuses.get((iri, check), "pass")
-                sentences: list[str] = []
-                evidence: list[Evidence] = []
-                # Solutions come in no set order; sentences are read in text order, whatever the engine.
-                for row in sorted(evaluation.rows.get((iri, check), []), key=lambda r: (r.explanation, str(r.record))):
-                    if row.status != status:
-                        continue
-                    if row.explanation not in sentences:
-                        sentences.append(row.explanation)
-                    if row.record is not None and all(e.record != row.record for e in evidence):
-                        evidence.extend(evidence_of.get(row.record, []))
+                sentences, evidence = _sentences(evaluation, iri, check, status, evidence_of)
                 sentences_of[check] = sentences
-                checks.append(CheckResult(check, status, " ".join(sentences), evidence))
+                check_result = CheckResult(check, status, " ".join(sentences), evidence)
+                plan = plan_of.get(check)
+                for alternative in plan.alternatives if plan is not None else ():
+                    # An any-of's alternatives, each with the status its own rows give (next steps read them).
+                    alt_status = worst(row.status for row in evaluation.rows.get((iri, alternative), [])
+                                       if row.status in plan_of[alternative].outcomes)
+                    said, cited_by = _sentences(evaluation, iri, alternative, alt_status, evidence_of)
+                    check_result.alternatives.append(CheckResult(alternative, alt_status, " ".join(said), cited_by))
+                checks.append(check_result)
             status = worst(c.status for c in checks)
             explanation: list[str] = []
             cited_evidence: list[Evidence] = []

@@ -26,8 +26,9 @@ from the model graph.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -37,7 +38,8 @@ from rdflib.term import Node
 from rdflib.namespace import XSD
 
 from ..namespaces import BK, BK_IRI, RUN
-from ..readers.units import Conversion, UnitProblem, convert, format_decimal
+from ..readers.units import (Conversion, UnitProblem, conversion_factor, convert, convert_exact, format_decimal,
+                             is_commensurable, scale_to)
 from ..sparql import catalogue
 from .oxistore import select, graph_to_ntriples, new_store
 
@@ -224,31 +226,83 @@ def _quantity_text(value: Decimal | None, comparator: object, unit: object) -> s
     return f"{text} {unit.value}" if isinstance(unit, ox.Literal) else f"{text} (no unit)"
 
 
-def _canonical_units(store: ox.Store) -> dict[object, tuple[str, tuple[Conversion, ...]]]:
-    """Value set -> (its canonical unit, the model's extra conversions into it)."""
-    units: dict[object, tuple[str, list[Conversion]]] = {}
+@dataclass
+class _UnitRules:
+    """What the model says about the units of a value set's results."""
+
+    canonical: str | None = None  # bk:canonicalUnit: results are converted into it
+    conversions: list[Conversion] = field(default_factory=list)  # bk:unitConversion, each with its target unit
+    limits: set[str] = field(default_factory=set)  # units thresholds and limits on the set are stated in
+
+
+def _unit_rules(store: ox.Store) -> dict[object, _UnitRules]:
+    """Value set -> its canonical unit, the model's extra conversions, and the units
+    of the thresholds and tables of limits the checks reading it compare in."""
+    rules: dict[object, _UnitRules] = {}
     for row in select(store, _P + """
-        SELECT ?set ?unit ?from ?divisor WHERE {
-          ?set bk:canonicalUnit ?unit .
-          OPTIONAL { ?set bk:unitConversion ?c . ?c bk:fromUnit ?from ; bk:divisor ?divisor }
-        } ORDER BY ?set ?from"""):
-        entry = units.setdefault(row["set"], (row["unit"].value, []))
+        SELECT ?set ?unit ?from ?divisor ?to WHERE {
+          ?set a bk:ValueSet .
+          OPTIONAL { ?set bk:canonicalUnit ?unit }
+          OPTIONAL { ?set bk:unitConversion ?c . ?c bk:fromUnit ?from ; bk:divisor ?divisor OPTIONAL { ?c bk:toUnit ?to } }
+          FILTER (BOUND(?unit) || BOUND(?from))
+        } ORDER BY ?set ?from ?to"""):
+        rule = rules.setdefault(row["set"], _UnitRules())
+        if row["unit"] is not None:
+            rule.canonical = row["unit"].value
+            rule.limits.add(rule.canonical)
         if row["from"] is not None:
-            entry[1].append(Conversion(row["from"].value, Decimal(row["divisor"].value)))
-    return {key: (unit, tuple(extra)) for key, (unit, extra) in units.items()}
+            target = row["to"].value if row["to"] is not None else rule.canonical
+            conversion = Conversion(row["from"].value, Decimal(row["divisor"].value), target)
+            if target is not None and conversion not in rule.conversions:
+                rule.conversions.append(conversion)
+    for row in select(store, _P + """
+        SELECT DISTINCT ?set ?unit WHERE {
+          ?check bk:valueSet|bk:fallbackValueSet ?set .
+          { ?check bk:unit ?unit } UNION { ?check bk:ageLimitTable/bk:unit ?unit }
+        }"""):
+        rules.setdefault(row["set"], _UnitRules()).limits.add(row["unit"].value)
+    return rules
+
+
+def _scales(kept_unit: str, rules: list[_UnitRules]) -> list[tuple[str, Decimal]]:
+    """(limit unit, how many ``kept_unit`` make one of it) for every unit a threshold
+    or limit on the record's value sets is stated in, other than the record's own."""
+    conversions = tuple(c for rule in rules for c in rule.conversions)
+    found: dict[str, Decimal] = {}
+    for limit in sorted({unit for rule in rules for unit in rule.limits}):
+        if limit != kept_unit and limit not in found:
+            scale = scale_to(limit, kept_unit, conversions)
+            if scale is not None:
+                found[limit] = scale
+    return sorted(found.items())
+
+
+def _scale_quads(record: object, kept_unit: str, rules: list[_UnitRules]) -> list[ox.Quad]:
+    """``bk:unitScale`` nodes: a threshold in ``bk:scaleUnit`` times ``bk:scaleFactor``
+    is the same threshold in the record's ``bk:normUnit``, exactly."""
+    quads: list[ox.Quad] = []
+    for unit, scale in _scales(kept_unit, rules):
+        # A stable IRI (records may be blank nodes): from the record and the unit.
+        node = ox.NamedNode("urn:blinakg:scale:" + hashlib.sha256(f"{record} {unit}".encode()).hexdigest())
+        quads += [ox.Quad(record, _bk("unitScale"), node),  # type: ignore[arg-type]
+                  ox.Quad(node, _bk("scaleUnit"), ox.Literal(unit)),
+                  ox.Quad(node, _bk("scaleFactor"), _decimal_literal(scale))]
+    return quads
 
 
 def _derive_quantities(store: ox.Store) -> list[ox.Quad]:
-    """Convert each result (and its ULN and components) into its value set's unit;
+    """Convert each result (and its ULN and components) into its value set's unit
+    exactly: by UCUM, or kept in the unit a model conversion starts from, with the
+    divisor as a scale thresholds are multiplied by (issue 18: ÷ 17.1 does not end);
     ``bk:valueText``, the result as recorded, for explanations and evidence."""
-    canonical = _canonical_units(store)
+    rules_of_set = _unit_rules(store)
     quads: list[ox.Quad] = []
-    target_of: dict[object, tuple[str, tuple[Conversion, ...]]] = {}
-    converted: dict[object, tuple[str, tuple[Conversion, ...]]] = {}  # records whose value converted
+    rules_of: dict[object, list[_UnitRules]] = {}
     for row in select(store, _P + """
         SELECT ?record ?set WHERE { ?record a bk:Evidence ; bk:inValueSet ?set } ORDER BY ?record ?set"""):
-        if row["record"] not in target_of and row["set"] in canonical:
-            target_of[row["record"]] = canonical[row["set"]]
+        if row["set"] in rules_of_set:
+            rules_of.setdefault(row["record"], []).append(rules_of_set[row["set"]])
+    converted: dict[object, tuple[str, tuple[Conversion, ...]]] = {}  # records whose value converted
     seen: set[object] = set()
     for row in select(store, _P + """
         SELECT ?record ?value ?unit ?comparator ?code ?label ?string ?boolean ?high ?highUnit WHERE {
@@ -276,22 +330,26 @@ def _derive_quantities(store: ox.Store) -> list[ox.Quad]:
         if value is None:
             continue
         unit = row["unit"].value if row["unit"] is not None else None
-        target, extra = target_of.get(record, (unit, ()))
+        rules = rules_of.get(record, [])
+        target = next((rule.canonical for rule in rules if rule.canonical is not None), unit)
+        extra = tuple(c for rule in rules for c in rule.conversions)
         try:
             if target is None:
                 raise UnitProblem("the result has no unit")
-            norm = _comparable(convert(value, unit, target, extra), row["value"].value)
+            norm, kept, _ = convert_exact(value, unit, target, extra)
+            norm = _comparable(norm, row["value"].value)
         except UnitProblem as problem:
             quads.append(ox.Quad(record, _bk("unitProblem"), ox.Literal(str(problem))))
             continue
         quads.append(ox.Quad(record, _bk("normValue"), _decimal_literal(norm)))
-        quads.append(ox.Quad(record, _bk("normUnit"), ox.Literal(target)))
-        converted[record] = (target, extra)
+        quads.append(ox.Quad(record, _bk("normUnit"), ox.Literal(kept)))
+        quads.extend(_scale_quads(record, kept, rules))
+        converted[record] = (kept, extra)
         high = _dec(row["high"])
         if high is not None:
             high_unit = row["highUnit"].value if row["highUnit"] is not None else unit
             try:
-                quads.append(ox.Quad(record, _bk("normUln"), _decimal_literal(convert(high, high_unit, target, extra))))
+                quads.append(ox.Quad(record, _bk("normUln"), _decimal_literal(_in_kept_unit(high, high_unit, kept, rules))))
             except UnitProblem as problem:
                 quads.append(ox.Quad(record, _bk("unitProblem"), ox.Literal(f"reference range: {problem}")))
     seen.clear()
@@ -311,13 +369,28 @@ def _derive_quantities(store: ox.Store) -> list[ox.Quad]:
             quads.append(ox.Quad(component, _bk("valueText"), ox.Literal(text)))
         if value is None:
             continue
-        target, extra = converted[row["record"]]
+        kept, extra = converted[row["record"]]
         try:
             unit = row["unit"].value if row["unit"] is not None else None
-            quads.append(ox.Quad(component, _bk("normValue"), _decimal_literal(convert(value, unit, target, extra))))
+            quads.append(ox.Quad(component, _bk("normValue"), _decimal_literal(convert(value, unit, kept, extra))))
         except UnitProblem as problem:
             quads.append(ox.Quad(component, _bk("unitProblem"), ox.Literal(str(problem))))
     return quads
+
+
+def _in_kept_unit(value: Decimal, unit: str | None, kept: str, rules: list[_UnitRules]) -> Decimal:
+    """A reference limit in the unit its result is kept in: by UCUM, or, when it is
+    stated in a unit a scale relates to the kept one (a ULN in mg/dL beside a result
+    in umol/L), multiplied by that scale."""
+    if unit is None or not unit.strip():
+        raise UnitProblem("the result has no unit")
+    try:
+        return value * conversion_factor(unit, kept)
+    except UnitProblem as problem:
+        for limit, scale in _scales(kept, rules):
+            if is_commensurable(unit, limit):
+                return value * conversion_factor(unit, limit) * scale
+        raise problem
 
 
 def screening_node(as_of: dt.date) -> URIRef:

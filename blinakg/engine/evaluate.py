@@ -113,7 +113,7 @@ def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
             found = terms[value] = to_rdflib(value)
         return found
 
-    for batch in _batches(plans):
+    for batch in _batches([plan for plan in plans if plan.logic is None]):
         plan_of = {plan.check.toPython(): plan for plan in batch}
         variable = batch[0].parameter
         if len(batch) == 1:
@@ -126,11 +126,14 @@ def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
         i_explanation, i_record = at["explanation"], at["record"]
         for solution in solutions:
             plan = plan_of[solution[i_check].value] if len(batch) > 1 else batch[0]
-            focus = focus_of.get(plan.target_class)
-            if focus is None:
-                focus = focus_of[plan.target_class] = _focus_nodes(store, plan.target_class)
             this = solution[i_this]
-            if this not in focus or not isinstance(this, ox.NamedNode):
+            if plan.target_class is not None:  # an alternative's shapes have none: every patient
+                focus = focus_of.get(plan.target_class)
+                if focus is None:
+                    focus = focus_of[plan.target_class] = _focus_nodes(store, plan.target_class)
+                if this not in focus:
+                    continue
+            if not isinstance(this, ox.NamedNode):
                 continue
             only = next(iter(plan.outcomes)) if len(plan.outcomes) == 1 else None
             status = solution[i_status].value if solution[i_status] is not None else only
@@ -146,8 +149,54 @@ def cohort_rows(store: ox.Store, plans: list[CheckPlan]) -> Evaluation:
     for key, bucket in rows.items():
         plan = plan_of_check[key[1]]
         statuses[key] = _worst_reported(bucket, plan)
-        reported |= {(key[0], plan.outcomes[row.status].shape) for row in bucket if row.status in plan.outcomes}
+        if plan.target_class is not None:
+            reported |= {(key[0], plan.outcomes[row.status].shape) for row in bucket if row.status in plan.outcomes}
+    for plan in plans:
+        if plan.logic is None or plan.target_class is None:
+            continue
+        for patient in _focus_iris(store, plan.target_class):
+            cache: dict[URIRef, bool] = {}
+
+            def reports(check: URIRef, status: str, patient: URIRef = patient) -> bool:
+                return any(row.status == status for row in rows.get((patient, check), []))
+
+            for outcome in plan.outcomes.values():
+                if not plan.logic.conforms(outcome.shape, reports, cache):
+                    reported.add((patient, outcome.shape))
+                    if STATUS_RANK[outcome.status] > STATUS_RANK[statuses.get((patient, plan.check), "pass")]:
+                        statuses[(patient, plan.check)] = outcome.status
+    any_of_rows(store, rows, statuses, plans)
     return Evaluation(rows, statuses, reported)
+
+
+def _focus_iris(store: ox.Store, target_class: URIRef) -> list[URIRef]:
+    """The focus nodes of a class as rdflib IRIs, in a fixed order."""
+    return sorted(URIRef(node.value) for node in _focus_nodes(store, target_class) if isinstance(node, ox.NamedNode))
+
+
+# How an any-of's explanation introduces each alternative, by the alternative's status.
+_ALTERNATIVE_LEAD = {"pass": "Met by an alternative:", "fail": "Alternative not met:",
+                     "unknown": "Alternative undecided:", "review": "Alternative for the investigator:"}
+
+
+def any_of_rows(store: ox.Store, rows: dict[Key, list[Row]], statuses: dict[Key, str], plans: list[CheckPlan]) -> None:
+    """The rows that explain an any-of check (issue 18), the same for either engine: a
+    passing any-of cites the alternatives that pass (which decided), any other the
+    sentences of all its alternatives, each introduced by what it came out as."""
+    plan_of = {plan.check: plan for plan in plans if plan.logic is None}
+    for plan in plans:
+        if plan.logic is None or plan.target_class is None:
+            continue
+        for focus in _focus_iris(store, plan.target_class):
+            status = statuses.get((focus, plan.check), "pass")
+            for alternative in plan.alternatives:
+                alternative_rows = rows.get((focus, alternative), [])
+                own = _worst_reported(alternative_rows, plan_of[alternative]) if alternative in plan_of else "pass"
+                if (status == "pass") != (own == "pass"):
+                    continue
+                for row in alternative_rows:
+                    if row.status == own:
+                        _add(rows, Row(focus, plan.check, status, f"{_ALTERNATIVE_LEAD[own]} {row.explanation}", row.record))
 
 
 def _memoise_pyshacl_sparql_check() -> None:
@@ -207,11 +256,14 @@ def reference_rows(store: ox.Store, plans: list[CheckPlan], shapes: Graph) -> Ev
         reported.add((focus, shape))  # type: ignore[arg-type]
     rows: dict[Key, list[Row]] = {}
     for plan in plans:
+        if plan.logic is not None:
+            continue  # an any-of: no validator; its rows come from its alternatives'
         for solution in run_query(working, plan.select, {plan.parameter: plan.check}):
             if not isinstance(solution.this, URIRef):
                 continue
             status = str(solution.status) if solution.status is not None else next(iter(plan.outcomes))
             _add(rows, Row(solution.this, plan.check, status, str(solution.explanation or ""), solution.record))
+    any_of_rows(store, rows, statuses, plans)
     return Evaluation(rows, statuses, reported)
 
 

@@ -46,6 +46,7 @@ class CheckResult:
     status: str
     explanation: str
     evidence: list[Evidence] = field(default_factory=list)
+    alternatives: list["CheckResult"] = field(default_factory=list)  # of an any-of check (issue 18)
 
 
 @dataclass

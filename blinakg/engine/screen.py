@@ -272,7 +272,7 @@ def _settings_for(model: Graph, as_of: dt.date, engine: str, files: list[Path], 
     criteria = trial_criteria(model, trials)
     if trials is not None:
         # Only the selected trials' shapes: one derivation, every selected check evaluated once.
-        wanted = {check for c in criteria for check in c.checks}
+        wanted = {check for c in criteria for top in c.checks for check in model.transitive_objects(top, BK.alternative)}
         unwanted = {node for node, check in shapes.subject_objects(BK.check) if check not in wanted}
         selected = Graph()
         for triple in shapes:

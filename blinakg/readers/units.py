@@ -102,6 +102,7 @@ class Conversion:
 
     from_unit: str
     divisor: Decimal
+    to_unit: str | None = None  # into this unit (bk:toUnit); None: the value set's canonical unit
 
 
 def convert(value: Decimal, unit: str | None, target: str, extra: tuple[Conversion, ...] = ()) -> Decimal:
@@ -126,6 +127,48 @@ def convert(value: Decimal, unit: str | None, target: str, extra: tuple[Conversi
             if is_commensurable(unit, conversion.from_unit):
                 return value * conversion_factor(unit, conversion.from_unit) / conversion.divisor
         raise problem
+
+
+def convert_exact(value: Decimal, unit: str | None, target: str,
+                  extra: tuple[Conversion, ...] = ()) -> tuple[Decimal, str, Decimal]:
+    """``value`` in ``unit`` as an exact decimal: in ``target`` when UCUM converts,
+    else in the ``from_unit`` of a model conversion, with that conversion's divisor.
+
+    Returns:
+        (the value, the unit it is now in, how many of that unit make one ``target``):
+        ``(5, "umol/L", 17.1)`` for a direct bilirubin of 5 umol/L against mg/dL.
+        Dividing by 17.1 would give a decimal that does not end (issue 18): a
+        threshold is multiplied by the scale instead, which is exact.
+
+    Raises:
+        UnitProblem: no unit, an invalid unit, or no way to convert.
+    """
+    if unit is None or not unit.strip():
+        raise UnitProblem("the result has no unit")
+    try:
+        return value * conversion_factor(unit, target), target, Decimal(1)
+    except UnitProblem as problem:
+        _parse(unit)  # an invalid unit is named as invalid, not as inconvertible
+        for conversion in extra:
+            if conversion.to_unit in (None, target) and is_commensurable(unit, conversion.from_unit):
+                return value * conversion_factor(unit, conversion.from_unit), conversion.from_unit, conversion.divisor
+        raise problem
+
+
+def scale_to(limit_unit: str, kept_unit: str, extra: tuple[Conversion, ...] = ()) -> Decimal | None:
+    """How many ``kept_unit`` make one ``limit_unit`` (a threshold in ``limit_unit``
+    times this is the same threshold in ``kept_unit``), exactly; None when neither
+    UCUM nor a model conversion relates them."""
+    if limit_unit == kept_unit:
+        return Decimal(1)
+    try:
+        return conversion_factor(limit_unit, kept_unit)
+    except UnitProblem:
+        pass
+    for conversion in extra:
+        if conversion.to_unit == limit_unit and is_commensurable(conversion.from_unit, kept_unit):
+            return conversion.divisor * conversion_factor(conversion.from_unit, kept_unit)
+    return None
 
 
 def format_decimal(value: Decimal) -> str:

@@ -298,8 +298,10 @@ def _unknown_result_step(params: CheckParameters, check: CheckResult, facts: Rec
     return _obtain(params, as_of, adjective="conclusive")
 
 
-def check_step(params: CheckParameters, check: CheckResult, screening: Screening) -> Step:
-    """What would change one failing or unknown check."""
+def check_step(params: CheckParameters, check: CheckResult, screening: Screening,
+               everything: dict[URIRef, CheckParameters] | None = None) -> Step:
+    """What would change one failing or unknown check (``everything``: every check's
+    parameters, which an any-of's alternatives need)."""
     as_of = screening.as_of
     if params.kind == "LatestResultCheck":
         facts = record_facts(check, params.label)
@@ -333,12 +335,31 @@ def check_step(params: CheckParameters, check: CheckResult, screening: Screening
         found = re.match(r"(\d+) ", check.explanation)
         return Step(f"Needs at least {params.min_count} {counted}s{before}"
                     f"{f'; {found.group(1)} recorded' if found else ''}.")
+    if params.kind == "AnyOfCheck":
+        return _any_of_step(check, screening, everything or {})
+    if params.kind == "SexCheck":
+        return Step("Needs the patient's administrative gender." if check.status == "unknown" else None)
     if params.kind == "AgeCheck" and check.status == "unknown":
         partial = re.search(r"partial birth date (\S+)\)", check.explanation)
         if partial is None:
             return Step("Needs the patient's birth date.")
         return Step(f"Needs the patient's full birth date (recorded: {partial.group(1)}).")
     return Step(None)  # age at or over the limit: time does not bring it back
+
+
+def _any_of_step(check: CheckResult, screening: Screening, everything: dict[URIRef, CheckParameters]) -> Step:
+    """An any-of (issue 18) changes when one alternative does: each alternative's step,
+    joined with "or"; ``None`` when no alternative can change."""
+    clauses: list[str] = []
+    for alternative in check.alternatives:
+        if alternative.status not in ("fail", "unknown") or alternative.iri not in everything:
+            continue
+        step = check_step(everything[alternative.iri], alternative, screening, everything)
+        if step.sentence is not None:
+            clauses.append(step.sentence.rstrip("."))
+    if not clauses:
+        return Step(None)
+    return Step("; or ".join([clauses[0], *map(_continued, clauses[1:])]) + ".")
 
 
 # ---------------------------------------------------------------------------
@@ -352,7 +373,7 @@ def criterion_steps(criterion: CriterionResult, params: dict[URIRef, CheckParame
     for status in ("fail", "unknown"):
         for check in criterion.checks:
             if check.status == status and check.iri in params:
-                steps.append((check, check_step(params[check.iri], check, screening)))
+                steps.append((check, check_step(params[check.iri], check, screening, params)))
     return steps
 
 

@@ -50,11 +50,20 @@ WHERE {
   OPTIONAL { ?den bk:valueText ?denText }
   OPTIONAL { ?num bk:unitProblem ?numProblem }
   OPTIONAL { ?den bk:unitProblem ?denProblem }
+  # An input kept in another unit than its value set's (a conversion whose divisor gives no exact
+  # decimal: creatinine in umol/L, 88.4 to a mg/dL): the scale from the canonical unit to the kept one.
+  OPTIONAL { ?numSet bk:canonicalUnit ?numCanon . ?num bk:unitScale ?numScaleNode .
+             ?numScaleNode bk:scaleUnit ?numCanon ; bk:scaleFactor ?numScale }
+  OPTIONAL { ?denSet bk:canonicalUnit ?denCanon . ?den bk:unitScale ?denScaleNode .
+             ?denScaleNode bk:scaleUnit ?denCanon ; bk:scaleFactor ?denScale }
   OPTIONAL { ?numSet rdfs:label ?numLabel }
   OPTIONAL { ?denSet rdfs:label ?denLabel }
   # A stable IRI, the same on every run and engine: from the rule and the records it reads.
   BIND (IRI(CONCAT("urn:blinakg:estimate:", SHA256(CONCAT(STR(?rule), " ", STR(?num), " ", STR(?den))))) AS ?estimate)
-  BIND (IF(BOUND(?numValue) && BOUND(?denValue) && ?denValue > 0, ?factor * ?numValue / ?denValue, ?unbound) AS ?value)
+  BIND (IF(BOUND(?numValue) && BOUND(?denValue) && ?denValue > 0,
+           IF(BOUND(?numScale) || BOUND(?denScale),
+              ?factor * ?numValue * COALESCE(?denScale, 1) / (?denValue * COALESCE(?numScale, 1)),
+              ?factor * ?numValue / ?denValue), ?unbound) AS ?value)
   BIND (IF(BOUND(?value), ?unbound,
            COALESCE(CONCAT(?numLabel, ": ", ?numProblem), CONCAT(?denLabel, ": ", ?denProblem),
                     CONCAT(?denLabel, " is zero or has no value"))) AS ?problem)
