@@ -9,7 +9,21 @@ All knowledge is in the pattern files of ``blinakg/drafting/patterns/``.
 
 from __future__ import annotations
 
+from typing import Any
+
 DRAFTER_NAME = "blinakg-drafter"
 DRAFTER_VERSION = "0.1.0"
 
-__all__ = ["DRAFTER_NAME", "DRAFTER_VERSION"]
+
+
+def is_drafted(graph: Any, node: Any) -> bool:
+    """Whether the trial ``node`` of ``graph`` is a draft: ``prov:wasGeneratedBy`` the drafter (any version)."""
+    from rdflib.namespace import PROV
+
+    from .patterns import load_patterns
+
+    base = str(load_patterns()["vocabulary"]["drafter"])
+    return any(str(agent).startswith(base) for agent in graph.objects(node, PROV.wasGeneratedBy))
+
+
+__all__ = ["DRAFTER_NAME", "DRAFTER_VERSION", "is_drafted"]

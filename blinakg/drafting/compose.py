@@ -537,10 +537,16 @@ class Reader:
 
     def _skip_gap(self, i: int, end: int, limit: int = 6) -> int:
         steps = 0
-        while i < end and steps < limit and self.doc[i].lower_ in GAP and i not in self.comparators \
-                and not (self.doc[i].lower_ == "greater" and self.span_at(self.uln, i) is None and i in self.comparators):
+        while i < end and steps < limit and (self.doc[i].lower_ in GAP or self.doc[i].is_space) \
+                and i not in self.comparators:
+            steps += 0 if self.doc[i].is_space else 1
             i += 1
-            steps += 1
+        return i
+
+    def _next(self, i: int) -> int:
+        """The next token from i that is not blank (an aside blanked out)."""
+        while i < len(self.doc) and self.doc[i].is_space:
+            i += 1
         return i
 
     def _limit_after(self, i: int, end: int) -> dict[str, Any] | None:
@@ -570,6 +576,7 @@ class Reader:
 
     def _quantity(self, i: int, end: int, op: str, first: int) -> dict[str, Any] | None:
         """Number + unit, number + multiplier + ULN, or ULN alone, from token i."""
+        i = self._next(i)
         uln = self.span_at(self.uln, i, "uln")
         if uln is not None:
             return self._after_uln({"op": op, "uln": 1.0, "first": first}, i, uln.end, end)
@@ -578,11 +585,11 @@ class Reader:
         value = self.drafting.numbers.value(self.doc[i].text)
         if value is None:
             return None
-        j = i + 1
+        j = self._next(i + 1)
         multiplier = self.span_at(self.uln, j, "mult")
         if multiplier is not None:
             k = multiplier.end
-            while k < end and self.doc[k].lower_ in ("the", "institutional", "an", "of"):
+            while k < end and (self.doc[k].lower_ in ("the", "institutional", "an", "of") or self.doc[k].is_space):
                 k += 1
             uln = self.span_at(self.uln, k, "uln")
             if uln is not None:
@@ -595,10 +602,10 @@ class Reader:
                 "tokens": set(range(first, j))}
 
     def _after_uln(self, found: dict[str, Any], i: int, j: int, end: int) -> dict[str, Any]:
-        after = self.span_at(self.uln, j, "after")
+        after = self.span_at(self.uln, self._next(j), "after")
         while after is not None and after.end <= end:
             j = after.end
-            after = self.span_at(self.uln, j, "after")
+            after = self.span_at(self.uln, self._next(j), "after")
         found.update({"end": j, "tokens": set(range(found["first"], j))})
         return found
 
@@ -1010,6 +1017,9 @@ def read_criterion(drafting: Drafting, text: str, kind: str) -> list[Check]:
     if not text or not text.strip():
         return []
     kind = kind if kind in (INCLUSION, EXCLUSION) else UNCLASSIFIED
+    bare = text.strip().strip(".:;").strip().lower()
+    if bare in drafting.patterns["context"].get("no_condition", []):
+        return [review((0, len(text.rstrip())), "It states no condition of its own: " + _quote(text.split()))]
     main, aside_spans = asides(drafting, text)
     checks = Reader(drafting, drafting(main), kind, text).read() if main.strip() else []
     for start, end in aside_spans:
