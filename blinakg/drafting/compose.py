@@ -86,7 +86,9 @@ def calendar_span(months: int) -> tuple[int, int]:
 class Reader:
     """Reads one parsed criterion (a spaCy ``Doc``) into checks."""
 
-    def __init__(self, drafting: Drafting, doc: Any, kind: str, whole_text: str):
+    def __init__(self, drafting: Drafting, doc: Any, kind: str, whole_text: str, aside: bool = False):
+        self.aside = aside
+        self.qualifies = False
         self.drafting = drafting
         self.patterns: Patterns = drafting.patterns
         self.doc = doc
@@ -198,9 +200,6 @@ class Reader:
 
     def read_clause(self, start: int, end: int) -> list[Check]:
         span = self.chars(start, end)
-        blocked = self._blocking_cue(start, end)
-        if blocked:
-            return [review(span, blocked)]
         parts = self.alternatives(start, end)
         if len(parts) == 1:
             return self.read_part(*parts[0])
@@ -275,6 +274,9 @@ class Reader:
         self.used = set()
         checks: list[Check] = []
         notes: list[str] = []
+        blocked = self._blocking_cue(start, end)
+        if blocked:
+            return [review(span, blocked)]
         if self.cues(start, end, "pre:conditional"):
             cue = self.cues(start, end, "pre:conditional")[0]
             return [review(span, f"It applies only to some patients or under a condition the record does not "
@@ -288,6 +290,11 @@ class Reader:
         negation of one condition is not carried into the next."""
         parts, part_start = [], start
         for i in range(start + 1, end - 1):
+            if self.kind == EXCLUSION and self.doc[i].lower_ == "or" and self.doc[i - 1].text == "," \
+                    and self._has_content(part_start, i) and self._has_content(i + 1, end):
+                parts.append((part_start, i - 1))  # "X, or Y" in an exclusion: each excludes alone
+                part_start = i + 1
+                continue
             if self.doc[i].lower_ not in ("and", ",") or not self._has_content(part_start, i):
                 continue
             j = i + 1
@@ -318,6 +325,8 @@ class Reader:
         leftover = self.leftover(start, end)
         if leftover:
             notes.append("Not read: " + _quote(leftover))
+        if leftover and self.kind == EXCLUSION:
+            checks = soften(checks, span, "What the exclusion adds is not read: " + " ".join(dict.fromkeys(notes)))
         if notes:
             checks.append(review(span, " ".join(dict.fromkeys(notes))))
         return checks
@@ -363,7 +372,12 @@ class Reader:
         if bounds is None:
             return []
         first, last, found = bounds
-        only_age = not self.leftover_outside(start, end, first, last)
+        if self.aside:
+            self.qualifies = True
+            self.used.update(range(first, last))
+            notes.append("An age condition in parentheses qualifies the criterion: " + _quote(self.words(first, last)))
+            return []
+        only_age = not self.aside and not self.leftover_outside(0, len(self.doc), first, last)
         if not_now:
             notes.append(f"An age at another time than consent ({_quote([not_now[0].text])}) is not read.")
             self.used.update(range(first, last))
@@ -377,7 +391,31 @@ class Reader:
             self.used.update(range(s.start, s.end))
         fields = {"min_age": None, "max_age": None, "min_inclusive": True, "max_inclusive": False}
         fields.update(found)
+        if self.kind == EXCLUSION:
+            inverted = self._invert_age(fields)
+            if inverted is None:
+                notes.append("An age range that excludes is not read.")
+                return []
+            fields = inverted
         return [Check("age", self.chars(first, last), fields)]
+
+    @staticmethod
+    def _invert_age(fields: dict[str, Any]) -> dict[str, Any] | None:
+        """The age check that lets in whom an excluding age bound shuts out (one bound only).
+        'Younger than N' excludes -> at least N; 'N or younger' (completed units) -> at least N + 1;
+        'at least N' excludes -> younger than N. An exclusive lower bound has no clean complement."""
+        low, high = fields.get("min_age"), fields.get("max_age")
+        base = {"min_age": None, "max_age": None, "min_inclusive": True, "max_inclusive": False}
+        if low is not None and high is not None:
+            return None
+        if high is not None:
+            value = high["value"] + 1 if fields.get("max_inclusive") else high["value"]
+            if not isinstance(value, int):
+                return None
+            return {**base, "min_age": {"value": value, "unit": high["unit"]}}
+        if low is not None and fields.get("min_inclusive"):
+            return {**base, "max_age": dict(low)}
+        return None
 
     def leftover_outside(self, start: int, end: int, first: int, last: int) -> bool:
         for i in list(range(start, first)) + list(range(last, end)):
@@ -805,6 +843,9 @@ class Reader:
             return []
         negated = self._negated(mention, start, end)
         excluding = (self.kind == EXCLUSION) != negated
+        if excluding and element.requirable:
+            notes.append(f"The trial's own disease ({mention.text}) named as excluding is read by the investigator.")
+            return []
         if self.kind == EXCLUSION and negated:
             notes.append(f"A double negation around {mention.text} is not read.")
             return []
@@ -975,9 +1016,56 @@ class Reader:
         return shortest + int(offsets["calendar_fail"]), longest + int(offsets["calendar_review"])
 
 
+def demote(checks: list[Check], span: tuple[int, int], note: str) -> list[Check]:
+    """Every computable check of a criterion to one review: a condition qualifies all of them."""
+    if not any(c.kind != "review" for c in checks):
+        return checks
+    reviews = [c for c in checks if c.kind == "review"]
+    return [review(span, note)] + reviews
+
+
+def soften(checks: list[Check], span: tuple[int, int], note: str) -> list[Check]:
+    """Checks of a criterion read only in part, whose unread part may narrow it (an exclusion's qualifier,
+    a condition, an alternative elsewhere): what was read can pass the patient, never fail them — a record
+    goes to review, a failing result or age gets a review alternative."""
+    softened = []
+    for check in checks:
+        if check.kind == "record-presence" and check.fields["present_means"] in ("fail", "pass"):
+            check.fields["present_means"] = "review" if check.fields["present_means"] == "fail" else "pass"
+            if check.fields["present_means"] == "pass":
+                softened.append(Check("any-of", check.span, {"checks": [check, review(span, note)]}))
+                continue
+            softened.append(check)
+        elif check.kind in ("latest-result", "age"):
+            softened.append(Check("any-of", check.span, {"checks": [check, review(span, note)]}))
+        elif check.kind == "any-of":
+            if not any(c.kind == "review" for c in check.fields["checks"]):
+                check.fields["checks"].append(review(span, note))
+            softened.append(check)
+        else:
+            softened.append(check)
+    return softened
+
+
 def _number(value: Any) -> int | float:
     decimal = Decimal(str(value))
     return int(decimal) if decimal == decimal.to_integral_value() else float(decimal)
+
+
+def _criterion_wide(drafting: Drafting, text: str, checks: list[Check]) -> list[Check]:
+    """A condition or a footnote mark anywhere in the criterion ('NOTE: *Non-leukemic patients only')
+    may qualify every part of it: what was read cannot fail the patient."""
+    if not any(c.kind != "review" for c in checks):
+        return checks
+    context = drafting.patterns["context"]
+    lowered = f" {text.lower()} "
+    marks = [m for m in context.get("footnote_marks", []) if m in text]
+    conditional = [c for c in context["pre"]["conditional"] if re.search(rf"(?<![a-z]){re.escape(c.lower())}(?![a-z])",
+                                                                          lowered)]
+    if not marks and not conditional:
+        return checks
+    what = f"a footnote mark '{marks[0]}'" if marks else f"a condition ('{conditional[0]}')"
+    return demote(checks, (0, len(text.rstrip())), f"The criterion carries {what} the drafter does not resolve.")
 
 
 ASIDE = re.compile(r"\(([^()]*)\)")
@@ -1022,8 +1110,12 @@ def read_criterion(drafting: Drafting, text: str, kind: str) -> list[Check]:
         return [review((0, len(text.rstrip())), "It states no condition of its own: " + _quote(text.split()))]
     main, aside_spans = asides(drafting, text)
     checks = Reader(drafting, drafting(main), kind, text).read() if main.strip() else []
+    checks = _criterion_wide(drafting, text, checks)
     for start, end in aside_spans:
-        inner = Reader(drafting, drafting(text[start:end]), kind, text[start:end]).read()
+        reader = Reader(drafting, drafting(text[start:end]), kind, text[start:end], aside=True)
+        inner = reader.read()
+        if reader.qualifies:
+            checks = demote(checks, (0, len(text.rstrip())), "An age condition in parentheses qualifies it.")
         checks.extend(_shift(check, start) for check in inner)
     unique: dict[str, Check] = {}
     for check in checks:
@@ -1034,4 +1126,4 @@ def read_criterion(drafting: Drafting, text: str, kind: str) -> list[Check]:
     return found
 
 
-__all__ = ["Check", "read_criterion", "review", "calendar_span", "INCLUSION", "EXCLUSION", "UNCLASSIFIED"]
+__all__ = ["Check", "read_criterion", "review", "soften", "demote", "calendar_span", "INCLUSION", "EXCLUSION", "UNCLASSIFIED"]
