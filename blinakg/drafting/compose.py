@@ -235,8 +235,10 @@ class Reader:
                                  ("pre:permission", "It states a permission: nothing in the record can fail it"),
                                  ("post:permission", "It states a permission: nothing in the record can fail it")):
             for cue in self.cues(start, end, category):
-                if category == "post:permission" and self._negated_permission(cue):
+                if "permission" in category and self._negated_permission(cue):
                     continue
+                if self.kind == EXCLUSION and cue.text.lower() in self.patterns["context"].get("exclusion_lists", []):
+                    continue  # "one of the following: A, B, C" in an exclusion: each excludes alone
                 return f"{reason} ({_quote([cue.text])}): " + _quote(self.words(start, end))
         return None
 
@@ -290,10 +292,12 @@ class Reader:
         negation of one condition is not carried into the next."""
         parts, part_start = [], start
         for i in range(start + 1, end - 1):
-            if self.kind == EXCLUSION and self.doc[i].lower_ == "or" and self.doc[i - 1].text == "," \
-                    and self._has_content(part_start, i) and self._has_content(i + 1, end):
-                parts.append((part_start, i - 1))  # "X, or Y" in an exclusion: each excludes alone
-                part_start = i + 1
+            if self.kind == EXCLUSION and (self.doc[i].text == "," or (
+                    self.doc[i].lower_ == "or" and self.doc[i - 1].text == ",")) \
+                    and self._has_content(part_start, i) and any(t.is_alpha for t in self.doc[i + 1:end]) \
+                    and self._next_word(i + 1, end) not in self.patterns["context"]["qualifier_openers"]:
+                parts.append((part_start, i if self.doc[i].text == "," else i - 1))  # in an exclusion, a list
+                part_start = i + 1  # "A, B, or C": each excludes alone
                 continue
             if self.doc[i].lower_ not in ("and", ",") or not self._has_content(part_start, i):
                 continue
@@ -309,9 +313,20 @@ class Reader:
         parts.append((part_start, end))
         return parts
 
+    def _next_word(self, i: int, end: int) -> str:
+        while i < end and not self.doc[i].is_alpha:
+            i += 1
+        return self.doc[i].lower_ if i < end else ""
+
     def read_conjunct(self, start: int, end: int) -> list[Check]:
         span = self.chars(start, end)
         self.used = set()
+        if self.kind == EXCLUSION:  # "one of the following genetic syndromes: A, B" — the list's name is read
+            for cue in self.cues(start, end, "pre:review"):
+                if cue.text.lower() in self.patterns["context"].get("exclusion_lists", []):
+                    colon = next((t.i for t in self.doc[cue.end:end] if t.text == ":"), None)
+                    if colon is not None:
+                        self.used.update(range(cue.start, colon + 1))
         notes: list[str] = []
         exception = self.cues(start, end, "pre:exception")
         self.limit = exception[0].start if exception else end
