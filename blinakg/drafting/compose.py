@@ -89,6 +89,7 @@ class Reader:
     def __init__(self, drafting: Drafting, doc: Any, kind: str, whole_text: str, aside: bool = False):
         self.aside = aside
         self.qualifies = False
+        self.scoped: list[tuple[int, int]] = []  # character ranges of alternatives after the first
         self.drafting = drafting
         self.patterns: Patterns = drafting.patterns
         self.doc = doc
@@ -168,11 +169,24 @@ class Reader:
             if token.text == ":" and self._introduces_list(start, token.i):
                 bounds.append((start, len(doc)))
                 return [b for b in bounds if b[0] < b[1]]
+            label = self._label_before(token.i, start) if token.text == ":" else None
+            if label is not None:  # "… Age: 6 months to 60 years": the label opens the next clause
+                bounds.append((start, label))
+                start = label
+                continue
             if cut:
                 bounds.append((start, token.i))
                 start = token.i + 1
         bounds.append((start, len(doc)))
         return [b for b in bounds if b[0] < b[1]]
+
+    def _label_before(self, colon: int, start: int) -> int | None:
+        """The start of a known section label ('Age', 'Hepatic', 'Performance status') ending at the colon."""
+        for i in range(max(start, colon - 4), colon):
+            for span in self.context.get(i, []):
+                if span.label_ == "label" and span.end == colon:
+                    return i
+        return None
 
     def _introduces_list(self, start: int, end: int) -> bool:
         lowered = " ".join(t.lower_ for t in self.doc[start:end])
@@ -203,6 +217,8 @@ class Reader:
         parts = self.alternatives(start, end)
         if len(parts) == 1:
             return self.read_part(*parts[0])
+        # a condition inside one alternative qualifies that alternative only
+        self.scoped.extend((self.doc[a].idx, self.doc[b - 1].idx + len(self.doc[b - 1].text)) for a, b in parts[1:])
         alternatives: list[Check] = []
         for part_start, part_end in parts:
             found = self.read_part(part_start, part_end)
@@ -1067,16 +1083,19 @@ def _number(value: Any) -> int | float:
     return int(decimal) if decimal == decimal.to_integral_value() else float(decimal)
 
 
-def _criterion_wide(drafting: Drafting, text: str, checks: list[Check]) -> list[Check]:
+def _criterion_wide(drafting: Drafting, text: str, checks: list[Check],
+                    scoped: list[tuple[int, int]] = ()) -> list[Check]:  # type: ignore[assignment]
     """A condition or a footnote mark anywhere in the criterion ('NOTE: *Non-leukemic patients only')
-    may qualify every part of it: what was read cannot fail the patient."""
+    may qualify every part of it: what was read cannot fail the patient. A condition inside an
+    alternative ('… or a serum creatinine based on age') qualifies that alternative only."""
     if not any(c.kind != "review" for c in checks):
         return checks
     context = drafting.patterns["context"]
-    lowered = f" {text.lower()} "
+    lowered = text.lower()
     marks = [m for m in context.get("footnote_marks", []) if m in text]
-    conditional = [c for c in context["pre"]["conditional"] if re.search(rf"(?<![a-z]){re.escape(c.lower())}(?![a-z])",
-                                                                          lowered)]
+    conditional = [c for c in context["pre"]["conditional"]
+                   for found in re.finditer(rf"(?<![a-z]){re.escape(c.lower())}(?![a-z])", lowered)
+                   if not any(a <= found.start() < b for a, b in scoped)]
     if not marks and not conditional:
         return checks
     what = f"a footnote mark '{marks[0]}'" if marks else f"a condition ('{conditional[0]}')"
@@ -1124,8 +1143,9 @@ def read_criterion(drafting: Drafting, text: str, kind: str) -> list[Check]:
     if bare in drafting.patterns["context"].get("no_condition", []):
         return [review((0, len(text.rstrip())), "It states no condition of its own: " + _quote(text.split()))]
     main, aside_spans = asides(drafting, text)
-    checks = Reader(drafting, drafting(main), kind, text).read() if main.strip() else []
-    checks = _criterion_wide(drafting, text, checks)
+    reader = Reader(drafting, drafting(main), kind, text)
+    checks = reader.read() if main.strip() else []
+    checks = _criterion_wide(drafting, text, checks, reader.scoped)
     for start, end in aside_spans:
         reader = Reader(drafting, drafting(text[start:end]), kind, text[start:end], aside=True)
         inner = reader.read()
