@@ -45,10 +45,14 @@ def _make_nlp() -> Any:
     from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
     nlp = spacy.blank("en")
-    defaults = nlp.Defaults
-    nlp.tokenizer.prefix_search = compile_prefix_regex(PREFIXES + list(defaults.prefixes)).search
-    nlp.tokenizer.suffix_search = compile_suffix_regex(SUFFIXES + list(defaults.suffixes)).search
-    nlp.tokenizer.infix_finditer = compile_infix_regex(INFIXES + list(defaults.infixes)).finditer
+    defaults: Any = nlp.Defaults
+    tokenizer: Any = nlp.tokenizer
+    tokenizer.prefix_search = compile_prefix_regex(PREFIXES + list(defaults.prefixes or ())).search
+    tokenizer.suffix_search = compile_suffix_regex(SUFFIXES + list(defaults.suffixes or ())).search
+    tokenizer.infix_finditer = compile_infix_regex(INFIXES + list(defaults.infixes or ())).finditer
+    # spaCy's emoticon exceptions would keep "<3" ("< 3") and ":)" whole: drop those with signs or digits
+    tokenizer.rules = {key: value for key, value in (tokenizer.rules or {}).items()
+                       if not any(c in key for c in "<>=0123456789")}
     # Exceptions such as "a.m." keep their dots; "e.g." and "i.e." too. Nothing else is special.
     return nlp
 

@@ -53,10 +53,11 @@ def from_graph(nct: str, graph: Graph, authored: bool = False) -> TrialText:
         value = graph.value(trial, DCTERMS.title)
         title = None if value is None else str(value)
         for node in graph.objects(trial, BK.criterion):
-            kind = next((KINDS[t] for t in graph.objects(node, RDF.type) if t in KINDS), "unclassified")
+            kind = next((KINDS[URIRef(str(t))] for t in graph.objects(node, RDF.type) if t in KINDS),
+                        "unclassified")
             criteria.append(CriterionText(id=str(graph.value(node, BK.criterionId) or ""), kind=kind,
                                           text=str(graph.value(node, BK.verbatimText) or ""),
-                                          order=int(graph.value(node, BK.order) or 0)))
+                                          order=int(str(graph.value(node, BK.order) or 0))))
     criteria.sort(key=lambda c: c.order)
     return TrialText(nct=nct, title=title, criteria=criteria, graph=graph, authored=authored)
 
@@ -107,7 +108,8 @@ def from_store(path: Path, wanted: list[str] | None) -> list[TrialText]:
     try:
         rows = backend.query(_GRAPHS).rows
         graphs: dict[str, tuple[str, bool]] = {}
-        for graph_iri, nct, fmt, drafted in rows:
+        for row in rows:
+            graph_iri, nct, fmt, drafted = (row[0], row[1], row[2], row[3])
             authored = str(fmt) == "Turtle trial model" and drafted is None
             graphs[str(nct)] = (str(graph_iri), authored)
         names = sorted(graphs) if wanted is None else list(dict.fromkeys(w.strip().upper() for w in wanted))
@@ -115,10 +117,10 @@ def from_store(path: Path, wanted: list[str] | None) -> list[TrialText]:
         if missing:
             raise UsageError(f"not in the registry: {', '.join(missing)} (see 'blinakg registry list')")
         trials = []
-        for nct in names:
-            graph_iri, authored = graphs[nct]
-            content = backend.query(_CONTENT.format(g=graph_iri)).graph
-            trials.append(from_graph(nct, content, authored=authored))
+        for name in names:
+            iri, is_authored = graphs[name]
+            content = backend.query(_CONTENT.format(g=iri)).graph
+            trials.append(from_graph(name, content if content is not None else Graph(), authored=is_authored))
     finally:
         backend.close()
     return trials

@@ -44,8 +44,8 @@ def _codes(graph: Graph, value_set: URIRef, prefixes: list[tuple[str, str]]) -> 
     for rule in graph.objects(value_set, BK.includesCodes):
         start, end = graph.value(rule, BK.codeFrom), graph.value(rule, BK.codeTo)
         system_node = graph.value(rule, BK.codeSystem)
-        system = graph.value(system_node, BK.fhirSystem) if system_node is not None else None
-        if start is not None and start == end and system is not None:
+        system = str(graph.value(system_node, BK.fhirSystem) or "") if system_node is not None else ""
+        if start is not None and start == end and system:
             codes.append(f"{system}|{start}")
     return tuple(codes)
 
