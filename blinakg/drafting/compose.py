@@ -245,11 +245,13 @@ class Reader:
             return review(span, " Or: ".join(c.fields["note"] for c in kept))
         return Check("any-of", span, {"checks": kept})
 
-    def _blocking_cue(self, start: int, end: int) -> str | None:
-        """A cue that puts the whole clause beyond the record: review, permission."""
+    def _blocking_cue(self, start: int, end: int, which: tuple[str, ...] = ("review", "permission")) -> str | None:
+        """A cue that puts the span beyond the record: review (a conjunct), permission (a whole part)."""
         for category, reason in (("pre:review", "Left to the investigator"),
                                  ("pre:permission", "It states a permission: nothing in the record can fail it"),
                                  ("post:permission", "It states a permission: nothing in the record can fail it")):
+            if category.split(":")[1] not in which:
+                continue
             for cue in self.cues(start, end, category):
                 if "permission" in category and self._negated_permission(cue):
                     continue
@@ -292,7 +294,7 @@ class Reader:
         self.used = set()
         checks: list[Check] = []
         notes: list[str] = []
-        blocked = self._blocking_cue(start, end)
+        blocked = self._blocking_cue(start, end, ("permission",))
         if blocked:
             return [review(span, blocked)]
         if self.cues(start, end, "pre:conditional"):
@@ -314,6 +316,11 @@ class Reader:
                     and self._next_word(i + 1, end) not in self.patterns["context"]["qualifier_openers"]:
                 parts.append((part_start, i if self.doc[i].text == "," else i - 1))  # in an exclusion, a list
                 part_start = i + 1  # "A, B, or C": each excludes alone
+                continue
+            if self.kind != EXCLUSION and self.doc[i].lower_ == "and" and self._holds_condition(part_start, i) \
+                    and not self.doc[self._next(i + 1)].like_num and self._next(i + 1) < end:
+                parts.append((part_start, i))  # "at least 2 weeks since … and recovered": each is required
+                part_start = i + 1
                 continue
             if self.doc[i].lower_ not in ("and", ",") or not self._has_content(part_start, i):
                 continue
@@ -337,6 +344,9 @@ class Reader:
     def read_conjunct(self, start: int, end: int) -> list[Check]:
         span = self.chars(start, end)
         self.used = set()
+        blocked = self._blocking_cue(start, end, ("review",))
+        if blocked:
+            return [review(span, blocked)]
         if self.kind == EXCLUSION:  # "one of the following genetic syndromes: A, B" — the list's name is read
             for cue in self.cues(start, end, "pre:review"):
                 if cue.text.lower() in self.patterns["context"].get("exclusion_lists", []):
