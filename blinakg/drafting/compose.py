@@ -317,8 +317,10 @@ class Reader:
                 parts.append((part_start, i if self.doc[i].text == "," else i - 1))  # in an exclusion, a list
                 part_start = i + 1  # "A, B, or C": each excludes alone
                 continue
+            following = self._next(i + 1)
             if self.kind != EXCLUSION and self.doc[i].lower_ == "and" and self._holds_condition(part_start, i) \
-                    and not self.doc[self._next(i + 1)].like_num and self._next(i + 1) < end:
+                    and following < end and not self.doc[following].like_num and following not in self.elements \
+                    and following not in self.comparators and not self.span_at(self.ages, following, prefix="cmp:"):
                 parts.append((part_start, i))  # "at least 2 weeks since … and recovered": each is required
                 part_start = i + 1
                 continue
@@ -328,8 +330,8 @@ class Reader:
             while j < end and (self.doc[j].is_space or self.doc[j].lower_ == "and"):
                 j += 1
             opens = self.span_at(self.context, j, prefix="pre:negation") is not None or (
-                j in self.comparators and any(self.span_at(self.windows, k, prefix="unit:")
-                                              for k in range(j, min(end, j + 5))))
+                j in self.comparators and any(self.span_at(self.windows, k, "since")
+                                              for k in range(j, min(end, j + 9))))
             if opens:
                 parts.append((part_start, i))
                 part_start = i + 1
@@ -566,7 +568,7 @@ class Reader:
                 if all(w in JOINERS for w in between) and len(between) <= 4:
                     words = set(between)
                     if mention.label_ != current[-1].label_ or "(" not in words:
-                        joiner = "and/or" if "and/or" in words or {"and", "or"} <= words else \
+                        joiner = "and/or" if "and/or" in words or "/" in words or {"and", "or"} <= words else \
                             "or" if "or" in words else "and" if words & {"and", ",", "both"} or not words else joiner
                     current.append(mention)
                     continue
@@ -644,7 +646,8 @@ class Reader:
 
     def _limit_before(self, first_mention: int, start: int) -> dict[str, Any] | None:
         """'≥ 25% blasts in the bone marrow': the limit written before the element."""
-        for i in range(max(start, first_mention - 6), first_mention):
+        previous = max((m.end for i, m in self.elements.items() if start <= i < first_mention), default=start)
+        for i in range(max(start, previous, first_mention - 6), first_mention):
             comparator = self.comparators.get(i)
             if comparator is None or comparator.label_ == "eq":
                 continue
