@@ -202,6 +202,10 @@ class Reader:
                 blocked = self._blocking_cue(start, end)
                 if blocked:  # "DONOR:" — everything under the label is for the investigator
                     return [review(self.chars(start, len(self.doc)), blocked)]
+                scope = self.cues(start, end, "applies") + self.cues(start, end, "pre:conditional")
+                if scope:  # "Females of childbearing potential: …" — all of it applies to some patients only
+                    return [review(self.chars(start, len(self.doc)), "It applies only to some patients ("
+                                   + _quote([scope[0].text]) + "): " + _quote(self.words(start, len(self.doc))))]
                 continue
             checks.extend(self.read_clause(start, end))
         return checks
@@ -358,9 +362,16 @@ class Reader:
         notes: list[str] = []
         exception = self.cues(start, end, "pre:exception")
         self.limit = exception[0].start if exception else end
+        applies = self.cues(start, end, "applies")
+        if applies and not any(self.element(m).applicable_to for i, m in self.elements.items() if start <= i < end):
+            return [review(span, "It applies only to some patients (" + _quote([applies[0].text]) + "): "
+                           + _quote(self.words(start, end)))]
+        for cue in applies:  # "females of childbearing potential": the check's own applicability
+            self.used.update(range(cue.start, cue.end))
+        self.window = self.read_window(start, end, notes)
         checks: list[Check] = []
         checks.extend(self.read_ages(start, self.limit, notes))
-        checks.extend(self.read_measurements(start, self.limit, notes))
+        checks.extend(self._timed(self.read_measurements(start, self.limit, notes), notes))
         checks.extend(self.read_mentions(start, end, notes))
         if exception:
             self.used.update(range(exception[0].start, end))
@@ -770,6 +781,9 @@ class Reader:
             if element.kind == "result":
                 notes.append(f"{mention.text} beside a test result is not read.")
                 continue
+            if self._compound(mention, start, end):
+                notes.append(f"{mention.text} joined to another element by 'with' is not read.")
+                continue
             negated = self._negated(mention, start, end)
             if polarity is None and element.kind == "finding":
                 excluding = (self.kind == EXCLUSION) != negated
@@ -808,7 +822,7 @@ class Reader:
                 return True
         for cue in self.cues(mention.end, end, "post:negation"):
             self.used.update(range(cue.start, cue.end))
-            return True
+            return self.kind != EXCLUSION  # "… are excluded" in an exclusion restates it
         return False
 
     def _has_cue_before(self, mention: Any, start: int, category: str, distance: int = 99) -> Any:
@@ -831,8 +845,38 @@ class Reader:
             return None
         return token.text
 
+    def _compound(self, mention: Any, start: int, end: int) -> bool:
+        """'autoimmune disease with CNS involvement': two elements joined by 'with' name neither alone."""
+        links = {"with", "without", "involving", "causing", "due", "to", "from", "by", "secondary", "related"}
+        after = [t for t in self.doc[mention.end:min(end, mention.end + 3)] if not t.is_space]
+        if after and after[0].lower_ in links:
+            for token in after[1:]:
+                if token.i in self.elements:
+                    return True
+        before = [t for t in self.doc[max(start, mention.start - 3):mention.start] if not t.is_space]
+        if before and before[-1].lower_ in links:
+            return any(self.element_cover[i] is not None for i in range(max(start, mention.start - 6),
+                                                                         before[-1].i))
+        return False
+
+    def _timed(self, checks: list[Check], notes: list[str]) -> list[Check]:
+        """'A negative pregnancy test within 7 days prior to enrollment': the window of a result."""
+        window = getattr(self, "window", None)
+        if window is None or not checks:
+            return checks
+        if window == "unreadable" or window[0] != "within" or window[2] is not None:
+            notes.append("A window on a result, other than 'within N days/weeks', is not read.")
+            return []
+        timed = []
+        for check in checks:
+            for inner in check.fields["checks"] if check.kind == "any-of" else [check]:
+                if inner.kind == "latest-result":
+                    inner.fields["window_days"] = window[1]
+            timed.append(check)
+        return timed
+
     def read_mentions(self, start: int, end: int, notes: list[str]) -> list[Check]:
-        window = self.read_window(start, end, notes)
+        window = getattr(self, "window", None)
         if window == "unreadable":
             return []
         checks: list[Check] = []
@@ -858,6 +902,10 @@ class Reader:
                 self.used.update(range(mention.start, mention.end))
                 continue  # "HIV (…) infection": the head of the element before
             previous_end = mention.end
+            if self._compound(mention, start, end):
+                self.used.update(range(mention.start, mention.end))
+                notes.append(f"'{mention.text}' joined to another element by 'with' is not read.")
+                continue
             if element.test is not None and self._polarity_near(mention.start, mention.end, start, end):
                 checks.extend(self._test_of_presence(element, mention, start, end))
                 continue

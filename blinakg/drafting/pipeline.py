@@ -154,7 +154,7 @@ def _context_phrases(patterns: Patterns) -> list[tuple[str, str]]:
     return (_pairs(context["pre"], "pre:") + _pairs(context["post"], "post:")
             + _pairs(context["polarity"], "polarity:")
             + _pairs({"requirement": context["requirement"], "label": context["labels"],
-                      "filler": context["filler"]}))
+                      "filler": context["filler"], "applies": context.get("applies", [])}))
 
 
 class Drafting:
