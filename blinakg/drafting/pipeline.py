@@ -74,15 +74,30 @@ class PhraseComponent:
         self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.labels: dict[int, str] = {}
-        tokenizer = nlp.tokenizer
         grouped: dict[tuple[str, bool], list[Any]] = {}
         for label, phrase in phrases:
             exact = _is_abbreviation(phrase)
-            grouped.setdefault((label, exact), []).append(tokenizer(phrase))
+            grouped.setdefault((label, exact), []).extend(self._forms(nlp, phrase))
         for (label, exact), docs in grouped.items():
             key = f"{name}|{label}"
             (self.exact if exact else self.lower).add(key, docs)
             self.labels[nlp.vocab.strings[key]] = label
+
+    @staticmethod
+    def _forms(nlp: Any, phrase: str) -> list[Any]:
+        """The phrase tokenised alone and, for a unit-like phrase ("/mm³", "x 10^9/L"), as it is
+        tokenised after a number ("500/mm³" splits where "/mm³" alone does not)."""
+        from spacy.tokens import Doc
+
+        forms = [nlp.make_doc(phrase)]
+        if phrase[:1] in "/x×X*" or phrase[:1].isalpha():
+            glued = nlp.make_doc("1" + phrase)
+            if len(glued) > 1 and glued[0].text == "1":
+                words = [t.text for t in glued[1:]]
+                form = Doc(nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in glued[1:]])
+                if words != [t.text for t in forms[0]]:
+                    forms.append(form)
+        return forms
 
     def __call__(self, doc: Any) -> Any:
         from spacy.tokens import Span
