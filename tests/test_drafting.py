@@ -284,3 +284,52 @@ def test_draft_several_turtle_models_need_a_zip(small_store: Path, tmp_path: Pat
 def test_draft_without_a_store(tmp_path: Path) -> None:
     code, _, err = run("registry", "draft", "--all", "--store", str(tmp_path / "none"))
     assert code == 2 and "registry import" in err
+
+
+def test_turtle_model_states_what_the_engine_reads() -> None:
+    """An any-of without a declared any-of class is the authored fallback (statusIfFail Review); an age in
+    days is review; calendar windows give a fail and a review record check; the trial-definition shapes
+    accept the model (what 'registry import' checks)."""
+    from rdflib import Graph, Literal, Namespace, URIRef
+    from rdflib.namespace import DCTERMS, PROV, RDF
+
+    from blinakg.drafting.turtle import drafter_iri, trial_model
+    from blinakg.model import load_model
+    from blinakg.registry.models import builtin_terminology, model_entry
+
+    bk = Namespace("https://w3id.org/blinakg/ontology#")
+    nct = "NCT00000001"
+    trial_node = URIRef(f"https://w3id.org/blinakg/trial/{nct}")
+    graph = Graph()
+    graph.add((trial_node, RDF.type, bk.ClinicalTrial))
+    graph.add((trial_node, DCTERMS.identifier, Literal(nct)))
+    graph.add((trial_node, DCTERMS.title, Literal("A drafted trial", lang="en")))
+    texts = [("I1", "inclusion", "Age ≥ 365 days"),
+             ("I2", "inclusion", "Serum creatinine ≤ 1.5 mg/dL or creatinine clearance ≥ 60 mL/min"),
+             ("I3", "inclusion", "At least 3 months since prior allogeneic HSCT"),
+             ("E1", "exclusion", "Known HIV infection")]
+    criteria = []
+    for order, (cid, kind, text) in enumerate(texts, start=1):
+        node = URIRef(f"{trial_node}/{cid}")
+        graph.add((trial_node, bk.criterion, node))
+        graph.add((node, RDF.type, bk.InclusionCriterion if kind == "inclusion" else bk.ExclusionCriterion))
+        graph.add((node, bk.criterionId, Literal(cid)))
+        graph.add((node, bk.order, Literal(order)))
+        graph.add((node, bk.verbatimText, Literal(text)))
+        criteria.append(CriterionText(cid, kind, text, order))
+    trial = TrialText(nct=nct, title=None, criteria=criteria, graph=graph)
+    model = trial_model(trial, draft_trial(trial))
+    assert (trial_node, PROV.wasGeneratedBy, drafter_iri()) in model
+    checks = {str(c): c for c in model.objects(None, bk.check)}
+    kinds = {cid: sorted(str(t).rsplit("#", 1)[-1] for c in model.objects(URIRef(f"{trial_node}/{cid}"), bk.check)
+                         for t in model.objects(c, RDF.type) if str(t).startswith(str(bk)))
+             for cid, _, _ in texts}
+    assert kinds["I1"] == ["InvestigatorJudgementCheck"]
+    assert (None, bk.statusIfFail, bk.Review) in model
+    windows = sorted(int(w) for c in model.objects(URIRef(f"{trial_node}/I3"), bk.check)
+                     for w in model.objects(c, bk.windowDays))
+    assert windows == [88, 91]
+    assert all(model.value(c, bk.spanStart) is not None for c in checks.values())
+    built = load_model()
+    entry = model_entry(model, "drafted.ttl", built, builtin_terminology(built, set()))
+    assert entry.nct == nct
