@@ -79,9 +79,9 @@ class Writer:
         graph = self.graph
         graph.add((iri, RDF.type, self.term(self.vocabulary["check_classes"][check.kind])))
         graph.add((iri, RDF.type, OWL.NamedIndividual))
-        if attach:
+        if attach:  # an any-of's alternatives hang off the any-of only, never off the criterion
             graph.add((node, BK.check, iri))
-        self.add(iri, "criterion", node)
+            self.add(iri, "criterion", node)
         self.add(iri, self.vocabulary["span_start"], Literal(check.span[0]))
         self.add(iri, self.vocabulary["span_end"], Literal(check.span[1]))
         graph.add((iri, PROV.wasGeneratedBy, self.drafter))
