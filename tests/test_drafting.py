@@ -41,7 +41,7 @@ from .conftest import ROOT
 CASES = sorted((ROOT / "tests" / "cases" / "drafting").glob("*/case.json"))
 REGISTRY = ROOT.parent / "shared" / "registry"
 DATA = ROOT / "tests" / "registry" / "data"
-CASE_COUNT = 73
+CASE_COUNT = 74
 
 
 def run(*args: str) -> tuple[int, str, str]:

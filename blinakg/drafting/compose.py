@@ -381,6 +381,12 @@ class Reader:
             notes.append("Not read: " + _quote(leftover))
         if leftover and self.kind == EXCLUSION:
             checks = soften(checks, span, "What the exclusion adds is not read: " + " ".join(dict.fromkeys(notes)))
+        unreadable = [m for i, m in self.elements.items() if start <= i < end and self.element(m).kind == "unreadable"]
+        findings = [c for c in checks if c.meta.get("element_id") in
+                    {e.id for e in self.patterns.elements.values() if e.kind == "finding"}]
+        if findings and unreadable:  # "Active CNS involvement (CNS3)": the finding is qualified by what is not read
+            others = [c for c in checks if c not in findings]
+            checks = others + soften(findings, span, "The finding is qualified: " + _quote([unreadable[0].text]))
         if notes:
             checks.append(review(span, " ".join(dict.fromkeys(notes))))
         return checks
