@@ -381,6 +381,12 @@ class Reader:
             notes.append("Not read: " + _quote(leftover))
         if leftover and self.kind == EXCLUSION:
             checks = soften(checks, span, "What the exclusion adds is not read: " + " ".join(dict.fromkeys(notes)))
+        elif leftover:  # "radiotherapy to substantial bone marrow": unread words may narrow a record
+            where = set(self.leftover_at(start, end))
+            records = [c for c in checks if c.kind == "record-presence" and "mention" in c.meta
+                       and self._qualifies(c.meta["mention"], where, end)]
+            checks = [c for c in checks if c not in records] + soften(
+                records, span, "What the criterion adds is not read: " + _quote(leftover))
         unreadable = [m for i, m in self.elements.items() if start <= i < end and self.element(m).kind == "unreadable"]
         findings = [c for c in checks if c.meta.get("element_id") in
                     {e.id for e in self.patterns.elements.values() if e.kind == "finding"}]
@@ -406,6 +412,9 @@ class Reader:
 
     def leftover(self, start: int, end: int) -> list[str]:
         """Words of the part that nothing read: content words and numbers no span used or covers."""
+        return [self.doc[i].text for i in self.leftover_at(start, end)]
+
+    def leftover_at(self, start: int, end: int) -> list[int]:
         covered = set(self.used)
         for index in (self.context, self.windows, self.ages):
             for i, group in index.items():
@@ -414,14 +423,27 @@ class Reader:
                         if s.label_ in ("filler", "label", "dref", "anchor", "join") or s.label_.startswith(
                                 ("pre:negation", "pre:history", "pre:active", "post:negation", "pre:termination")):
                             covered.update(range(s.start, s.end))
-        words = []
+        found = []
         for i in range(start, end):
             token = self.doc[i]
             if i in covered or token.is_punct or token.is_space or token.is_stop or token.text in "<>=≤≥x×":
                 continue
             if token.is_alpha or token.like_num or i in self.numbers:
-                words.append(token.text)
-        return words
+                found.append(i)
+        return found
+
+    def _qualifies(self, mention: tuple[int, int], leftover: set[int], end: int) -> bool:
+        """Unread words straight after a record's mention, before the next list joiner or element
+        ('radiotherapy to substantial bone marrow'), qualify it; a list item further on does not."""
+        i = mention[1]
+        while i < end:
+            token = self.doc[i]
+            if token.lower_ in ("or", "and", "nor", "/", ",", ";", "and/or") or (i in self.elements and i > mention[1]):
+                return False
+            if i in leftover:
+                return True
+            i += 1
+        return False
 
     # -------------------------------------------------------------------- ages
 
@@ -913,7 +935,7 @@ class Reader:
                 notes.append(f"'{mention.text}' joined to another element by 'with' is not read.")
                 continue
             if element.test is not None and self._polarity_near(mention.start, mention.end, start, end):
-                checks.extend(self._test_of_presence(element, mention, start, end))
+                checks.extend(self._timed(self._test_of_presence(element, mention, start, end), notes))
                 continue
             checks.extend(self._presence(element, mention, start, end, window, exception, notes))
         return checks
@@ -991,6 +1013,8 @@ class Reader:
                 checks.append(self._record(element, value_set, label, "review", review_days, active, tokens))
         if element.partial_note:
             notes.append(element.partial_note)
+        for check in checks:
+            check.meta["mention"] = (mention.start, mention.end)
         return checks
 
     def _required(self, element: Element, mention: Any, start: int, end: int, notes: list[str]) -> list[Check]:
