@@ -29,14 +29,17 @@ def model_trials(model: Graph) -> list[dict[str, Any]]:
     """The computable trials of the model: NCT04604691 first, then by NCT ID."""
     from .engine.screen import computable_trials
 
+    from .drafting import is_drafted
+
     found = []
     for trial in computable_trials(model):
-        title = None
+        title, drafted = None, False
         for node in model.subjects(DCTERMS.identifier, Literal(trial)):
-            if (node, None, BK.ClinicalTrial) in model or model.value(node, DCTERMS.title) is not None:
+            drafted = drafted or is_drafted(model, node)
+            if title is None and ((node, None, BK.ClinicalTrial) in model or model.value(node, DCTERMS.title) is not None):
                 title = model.value(node, DCTERMS.title)
-                break
-        found.append({"trial": trial, "title": None if title is None else str(title), "computable": True})
+        found.append({"trial": trial, "title": None if title is None else str(title), "computable": True,
+                      "drafted": drafted})
     return found
 
 

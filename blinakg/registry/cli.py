@@ -94,4 +94,9 @@ def list_command(fmt: str, store: str | None, endpoint: str | None) -> None:
     click.echo(render_list(trials, fmt), nl=False)
 
 
+# ``registry draft`` (issue 20) lives in its own package; only its registration is here.
+from ..drafting.command import draft_command  # noqa: E402
+
+registry.add_command(draft_command)
+
 __all__ = ["registry", "list_trials", "render_list"]
