@@ -209,7 +209,7 @@ def test_a_record_of_a_trial_blinakg_models_is_one_trial_with_the_models_criteri
     assert _graph_formats(store, nct) == {"trial": "Turtle trial model",
                                           "registration": "ClinicalTrials.gov classic XML"}
     entry = {t["trial"]: t for t in listed(store)}[nct]
-    assert entry["criteria"] == count == 35 and entry["computable"] is True
+    assert entry["criteria"] == count == 36 and entry["computable"] is True
     assert entry["status"] == "Suspended" and entry["min_age"] == "6 Months"  # the record's facts
     criteria, registered, linked = _criteria_of_trial(store, nct)
     assert criteria == count and registered == 48 and 0 < linked <= count
