@@ -55,7 +55,7 @@ def test_every_value_set_names_a_source_with_a_version(model: Graph) -> None:
 
 def test_every_published_source_has_url_version_and_retrieval_date(model: Graph) -> None:
     described = {s for s in model.subjects(RDF.type, BK.TerminologySource) if model.value(s, BK.curated) != Literal(True)}
-    assert len(described) == 13
+    assert len(described) == 20
     for source in described:
         assert str(model.value(source, DCT_SOURCE)).startswith(("https://", "../shared/spec/"))
         assert model.value(source, DCT_DATE) is not None
@@ -79,6 +79,12 @@ def test_every_source_file_is_in_the_manifest_and_every_curated_row_cites_its_pa
     (RXN + "596881", "http://purl.bioontology.org/ontology/ATC/L01AD"),      # carmustine [BiCNU]: a nitrosourea
     (RXN + "1657866", "http://purl.bioontology.org/ontology/ATC/L01F"),      # rituximab [Rituxan]
     (RXN + "1597267", RXN + "1597258"),                                      # Blincyto under blinatumomab
+    (RXN + "105585", "http://purl.bioontology.org/ontology/ATC/L01BA"),     # methotrexate 2.5 MG Oral Tablet (CIBMTR GVHD)
+    (RXN + "404589", "http://purl.bioontology.org/ontology/ATC/L01E"),       # imatinib 400 MG Oral Tablet [Gleevec]
+    (RXN + "1177781", RXN + "475342"),                                       # Sprycel Oral Product under dasatinib
+    (RXN + "1180664", "http://purl.bioontology.org/ontology/ATC/L04AD"),     # Prograf Pill: a calcineurin inhibitor
+    (RXN + "1204", "http://purl.bioontology.org/ontology/ATC/L04AA03"),      # ATGAM: equine anti-thymocyte globulin
+    (RXN + "1806666", "http://purl.bioontology.org/ontology/ATC/L01BB"),     # clofarabine Injection
     (SCT + "703423002", SCT + "108290001"),                                  # combined chemo-radiation: radiotherapy
     (SCT + "703423002", SCT + "367336001"),                                  # ... and chemotherapy
     (SCT + "93880001", SCT + "363346000"),                                   # primary lung cancer: malignant
@@ -93,6 +99,7 @@ def test_relevance_compiles_the_published_codes(model: Graph) -> None:
     relevance = Relevance(model)
     assert relevance.matters(RXN + "1731354")
     assert relevance.matters(SCT + "33195004")
+    assert relevance.matters(RXN + "105585")  # methotrexate tablet: a systemic chemotherapy washout reads it
     assert not relevance.matters(RXN + "308971")  # carbamazepine (Synthea's epilepsy module): no criterion
 
 
