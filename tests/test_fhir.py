@@ -669,10 +669,10 @@ def test_json_oddities(tmp_path: Path, model: Graph) -> None:
     # NaN is not JSON but Python would take it; a 5000-digit number; nesting deeper than the recursion limit.
     path.write_text('{"resourceType": "Bundle", "type": "collection", "entry": ['
                     '{"resource": {"resourceType": "Patient", "id": "p"}},'
-                    '{"resource": {"resourceType": "Observation", "id": "o", "code": {"coding": '
+                    '{"resource": {"resourceType": "Observation", "id": "o", "status": "final", "code": {"coding": '
                     '[{"system": "http://loinc.org", "code": "751-8"}]}, "subject": {"reference": "Patient/p"},'
                     '"valueQuantity": {"value": NaN}}},'
-                    '{"resource": {"resourceType": "Observation", "id": "o2", "code": {"coding": '
+                    '{"resource": {"resourceType": "Observation", "id": "o2", "status": "final", "code": {"coding": '
                     '[{"system": "http://loinc.org", "code": "751-8"}]}, "subject": {"reference": "Patient/p"},'
                     f'"valueQuantity": {{"value": {"9" * 5000}}}}}}}]}}', encoding="utf-8")
     result = read_fhir_file(path, model)
