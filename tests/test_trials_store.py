@@ -98,7 +98,7 @@ def test_a_run_against_several_trials_is_stored_beside_the_single_trial_run(tmp_
 
     attrition = rows("cohort-attrition", "--store", str(store), "--param", "trial=NCT01700946")
     assert [r[4] for r in sorted(attrition, key=lambda r: int(r[3]))] == [
-        *(f"I{i}" for i in range(1, 9)), "E1", "E2", "E3", "E4", "D1", "D2"]
+        *(f"I{i}" for i in range(1, 9)), "E1", "E2", "E3", "E4", "D1", "D2", "R1"]  # R1: the registered ages
 
 
 def test_adding_the_same_run_twice_is_refused_unless_replace(tmp_path: Path) -> None:
@@ -139,7 +139,8 @@ def test_stored_run_answers_as_the_turtle_report(tmp_path: Path) -> None:
         assert stored == expected and stored, (name, params)
     matches = rows("trial-matches", "--store", str(store), "--param", "patient=pat-017")
     assert [(r[1], r[2]) for r in matches] == [
-        ("NCT00077493", "indeterminate"), ("NCT00098839", "indeterminate"), ("NCT00382109", "indeterminate"),
+        ("NCT00077493", "indeterminate"), ("NCT00098839", "indeterminate"),
+        ("NCT00382109", "eligible"),  # issue 18: total bilirubin in umol/L compared exactly
         ("NCT01700946", "eligible"),
         ("NCT02101853", "indeterminate"), ("NCT04604691", "ineligible"), ("NCT06607419", "eligible")]
 
