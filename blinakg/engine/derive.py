@@ -31,6 +31,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Any, Iterator
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -183,26 +184,12 @@ def _derive_dates(store: ox.Store, as_of: dt.date) -> list[ox.Quad]:
         abated = _date_bounds(row["abatement"].value) if row["abatement"] is not None else None
         if abated:
             quads.append(ox.Quad(record, _bk("abatedOn"), _date(abated[0])))
-    seen.clear()
-    for row in select(store, _P + "SELECT ?patient ?birth WHERE { ?patient a bk:Patient ; bk:birthDate ?birth } "
-                                "ORDER BY ?patient ?birth"):
-        if row["patient"] in seen:
-            continue
-        seen.add(row["patient"])
-        bounds = _date_bounds(row["birth"].value)
-        if bounds:
-            quads.append(ox.Quad(row["patient"], _bk("birthEarliest"), _date(bounds[0])))
-            quads.append(ox.Quad(row["patient"], _bk("birthLatest"), _date(bounds[1])))
-    seen.clear()
+    for patient, bounds in _first_date_bounds(store, "birthDate"):
+        quads.append(ox.Quad(patient, _bk("birthEarliest"), _date(bounds[0])))
+        quads.append(ox.Quad(patient, _bk("birthLatest"), _date(bounds[1])))
     # A stated date of death: its first day (a partial date counts by its first day), against D.
-    for row in select(store, _P + "SELECT ?patient ?died WHERE { ?patient a bk:Patient ; bk:deceasedDate ?died } "
-                                "ORDER BY ?patient ?died"):
-        if row["patient"] in seen:
-            continue
-        seen.add(row["patient"])
-        bounds = _date_bounds(row["died"].value)
-        if bounds:
-            quads.append(ox.Quad(row["patient"], _bk("deceasedDaysBeforeAsOf"), _days((as_of - bounds[0]).days)))
+    for patient, bounds in _first_date_bounds(store, "deceasedDate"):
+        quads.append(ox.Quad(patient, _bk("deceasedDaysBeforeAsOf"), _days((as_of - bounds[0]).days)))
     return quads
 
 
@@ -442,3 +429,16 @@ def derive(data: Graph, model: Graph, as_of: dt.date) -> ox.Store:
         A new in-memory pyoxigraph store; ``data`` and ``model`` are not changed.
     """
     return derive_store(new_store(graph_to_ntriples(model), graph_to_ntriples(data)), as_of)
+
+
+def _first_date_bounds(store: ox.Store, prop: str) -> Iterator[tuple[Any, tuple[dt.date, dt.date]]]:
+    """Per patient, the range of days its first ``bk:<prop>`` value allows (patients with none, or an unreadable one, skipped)."""
+    seen: set[Any] = set()
+    for row in select(store, _P + f"SELECT ?patient ?value WHERE {{ ?patient a bk:Patient ; bk:{prop} ?value }} "
+                                  "ORDER BY ?patient ?value"):
+        if row["patient"] in seen:
+            continue
+        seen.add(row["patient"])
+        bounds = _date_bounds(row["value"].value)
+        if bounds:
+            yield row["patient"], bounds
