@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from rdflib import Graph
-from rdflib.graph import ReadOnlyGraphAggregate
 from rdflib.namespace import RDF
 
 from .errors import InputError
@@ -86,15 +85,27 @@ def generated_shapes(model: Graph) -> Graph:
 
 def generated_node_shapes(model: Graph) -> Graph:
     """The node shapes ``generate-shapes`` makes from every check of every trial in ``model``
-    (no blank node: ``bksh:<NCT>/<check>-<status>``), without the components."""
+    (no blank node: ``bksh:<NCT>/<check>-<status>``), without the components.
+
+    The CONSTRUCTs run on pyoxigraph: on rdflib they took ~40 s over the seven
+    trials and the published terminology, on pyoxigraph ~0.5 s (same triples)."""
+    import pyoxigraph as ox
+
+    from .engine.oxistore import graph_to_ntriples, new_store, to_rdflib
     from .sparql import catalogue
 
+    store = new_store(graph_to_ntriples(model))
     graph = Graph()
-    for triple in model.query(catalogue.get("generate-shapes").text):
-        graph.add(triple)  # type: ignore[arg-type]
+
+    def construct(name: str) -> None:
+        answer = store.query(catalogue.get(name).text)
+        assert isinstance(answer, ox.QueryTriples)
+        for triple in answer:
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))  # type: ignore[arg-type]
+
+    construct("generate-shapes")
     if (None, RDF.type, BK.AnyOfCheck) in model:
         # An any-of's shapes are logical shapes over its alternatives' generated shapes (issue 18).
-        both = ReadOnlyGraphAggregate([model, graph])
-        for triple in list(both.query(catalogue.get("generate-any-of-shapes").text)):
-            graph.add(triple)  # type: ignore[arg-type]
+        store.bulk_load(graph_to_ntriples(graph), ox.RdfFormat.N_TRIPLES)
+        construct("generate-any-of-shapes")
     return graph

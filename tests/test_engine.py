@@ -2,7 +2,7 @@
 
 The criterion cases are compared engine against engine in
 ``test_criteria_cases.py``; here, the FHIR fixtures, the examples and a
-generated bulk export of 500 patients.
+generated bulk export of 60 patients (500: ``benchmarks/bench_reference.py``).
 """
 
 from __future__ import annotations
@@ -28,12 +28,6 @@ from cohort_export import generate  # noqa: E402
 
 AS_OF = dt.date(2025, 3, 1)
 HERE = Path(__file__).parent
-
-
-@pytest.fixture(scope="module")
-def export_500(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    folder = tmp_path_factory.mktemp("export") / "bulk"
-    return folder, generate(folder, 500, seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +62,11 @@ def test_engines_agree_on_fixtures(inputs: list[Path]) -> None:
     _same(fast, reference)
 
 
-def test_engines_agree_on_a_generated_cohort_of_500(export_500: tuple[Path, dict[str, int]]) -> None:
-    folder, _ = export_500
-    fast = screen_paths([folder], AS_OF, engine="fast", jobs=2, chunk_size=120)
-    reference = screen_paths([folder], AS_OF, engine="pyshacl", jobs=2, chunk_size=250)
-    assert len(fast.patients) == 500
+def test_engines_agree_on_a_generated_cohort(export_60: tuple[Path, dict[str, int]]) -> None:
+    folder, _ = export_60
+    fast = screen_paths([folder], AS_OF, engine="fast", jobs=2, chunk_size=25)
+    reference = screen_paths([folder], AS_OF, engine="pyshacl", jobs=2, chunk_size=40)
+    assert len(fast.patients) == 60
     statuses = {(c.id, c.status) for p in fast.patients for c in p.criteria}
     for criterion in [f"I{n}" for n in range(1, 9)] + [f"E{n}" for n in range(1, 13)]:
         assert {(criterion, "pass"), (criterion, "fail")} & statuses or (criterion, "review") in statuses

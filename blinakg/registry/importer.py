@@ -256,7 +256,7 @@ def read_all(paths: Iterable[Path], builtin: bool = True) -> list[TrialEntry]:
         given = {entry.nct: entry for entry in entries if entry.source_format == TURTLE_FORMAT}
         for path in sorted(BUILTIN_DIR.glob("*.ttl")):
             source = Source(label=str(path), suffix=".ttl", data=b"", path=path)
-            own = model_entry(parse_turtle(source), source.label, model, [])
+            own = model_entry(parse_turtle(source), source.label, model, [], builtin=True)
             other = given.get(own.nct)
             if other is None:
                 own.builtin = True
@@ -279,7 +279,7 @@ def builtin_model(nct: str) -> tuple[TrialEntry, list[TrialEntry]] | None:
     model = _model_triples()
     pool = builtin_terminology(model, set())
     source = Source(label=str(path), suffix=".ttl", data=b"", path=path)
-    entry = model_entry(parse_turtle(source), source.label, model, pool)
+    entry = model_entry(parse_turtle(source), source.label, model, pool, builtin=True)
     entry.builtin = True
     return entry, [e for e, _ in pool if e.graph_iri in entry.requires]
 

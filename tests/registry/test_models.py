@@ -310,3 +310,16 @@ def test_validate_trial_all_screens_what_the_registry_calls_computable(tmp_path:
         screened = {t["trial"]: t for t in patient["trials"]}
         assert set(screened) == set(registry)
         assert [c["id"] for c in screened["NCT99999902"]["criteria"]] == ["I1", "I2"]
+
+
+def test_blinakgs_own_models_conform_to_the_definition_shapes() -> None:
+    """The import does not re-validate blinakg's own models (ontology/registry/, ontology/trials/): here they are."""
+    from blinakg.registry.definitions import check_definition
+
+    context = Graph()
+    for path in TERMINOLOGY_FILES:
+        context += parse_rdf_file(path)
+    own = sorted((ROOT / "ontology" / "registry").glob("*.ttl"))
+    assert own
+    for path in [*own, *TRIAL_MODELS]:
+        check_definition(parse_rdf_file(path), path, context)  # raises InputError naming what is wrong
