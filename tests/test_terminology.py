@@ -24,6 +24,7 @@ DCT_DATE = URIRef("http://purl.org/dc/terms/date")
 SCT = "http://snomed.info/id/"
 RXN = "http://purl.bioontology.org/ontology/RXNORM/"
 ICD = "http://purl.bioontology.org/ontology/ICD10CM/"
+LNC = "https://loinc.org/"
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,7 @@ def test_every_value_set_names_a_source_with_a_version(model: Graph) -> None:
 
 def test_every_published_source_has_url_version_and_retrieval_date(model: Graph) -> None:
     described = {s for s in model.subjects(RDF.type, BK.TerminologySource) if model.value(s, BK.curated) != Literal(True)}
-    assert len(described) == 20
+    assert len(described) == 28
     for source in described:
         assert str(model.value(source, DCT_SOURCE)).startswith(("https://", "../shared/spec/"))
         assert model.value(source, DCT_DATE) is not None
@@ -90,9 +91,26 @@ def test_every_source_file_is_in_the_manifest_and_every_curated_row_cites_its_pa
     (SCT + "93880001", SCT + "363346000"),                                   # primary lung cancer: malignant
     (SCT + "62479008", SCT + "86406008"),                                    # AIDS under HIV infection
     (ICD + "Z21", SCT + "86406008"),                                         # HIV status (VSAC)
+    (LNC + "8812-0", LNC + "10230-1"),                                       # LVEF by nuclear blood pool (MUGA)
+    (LNC + "18043-0", LNC + "10230-1"),                                      # LVEF by US
+    (LNC + "8811-2", LNC + "10230-1"),                                       # LVEF by MR
+    (LNC + "59408-5", LNC + "2708-6"),                                       # SpO2 by pulse oximetry (FHIR R4 vitals)
+    (LNC + "59417-6", LNC + "2708-6"),                                       # SpO2 resting (VSAC pulse oximetry)
+    (LNC + "6690-2", LNC + "26464-8"),                                       # WBC by automated count
+    (LNC + "29435-5", LNC + "18051-3"),                                      # LV fractional shortening, M-mode (DICOM)
 ])
 def test_published_codes_lie_under_the_concepts_the_value_sets_name(model: Graph, code: str, top: str) -> None:
     assert URIRef(top) in set(model.transitive_objects(URIRef(code), SKOS.broader))
+
+
+def test_loinc_grouping_codes_carry_their_published_labels_and_nothing_is_under_itself(model: Graph) -> None:
+    assert model.value(URIRef(LNC + "10230-1"), SKOS.prefLabel) == Literal("Left ventricular Ejection fraction")
+    assert model.value(URIRef(LNC + "89247-1"), SKOS.prefLabel) == Literal("ECOG Performance Status score")
+    assert model.value(URIRef(LNC + "89243-0"), SKOS.prefLabel) == Literal("Karnofsky Performance Status score")
+    for code in ("10230-1", "2708-6", "26464-8", "18051-3", "89247-1", "89243-0"):
+        assert (URIRef(LNC + code), SKOS.broader, URIRef(LNC + code)) not in model
+    # the buffy-coat count is listed by the VSAC WBC value set but is not a count in blood
+    assert URIRef(LNC + "26464-8") not in set(model.transitive_objects(URIRef(LNC + "92635-2"), SKOS.broader))
 
 
 def test_relevance_compiles_the_published_codes(model: Graph) -> None:
@@ -121,6 +139,32 @@ def test_a_malformed_source_is_refused_with_exit_2_and_nothing_written(
     err = capsys.readouterr().err
     assert "synthea-aml.csv:2" in err and "'not a code' is not a code" in err
     assert output.read_bytes() == before
+
+
+def test_an_under_concept_no_source_lists_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _copy_terminology(tmp_path, monkeypatch)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    source = next(s for s in manifest["sources"] if s["id"] == "vsac-ejection-fraction")
+    source["under"] = ["https://loinc.org/99999-9"]  # a test code no source lists
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    output = tmp_path / "ontology" / "published-terminology.ttl"
+    before = output.read_bytes()
+    assert refresh.main([]) == 2
+    err = capsys.readouterr().err
+    assert "'vsac-ejection-fraction' places its codes under https://loinc.org/99999-9" in err
+    assert "neither the hand-written terminology declares nor a source lists" in err
+    assert output.read_bytes() == before
+
+
+def test_a_loinc_under_concept_a_source_lists_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _copy_terminology(tmp_path, monkeypatch)
+    with (folder / "sources" / "vsac-ejection-fraction.csv").open("a") as handle:
+        handle.write("LOINC,99999-9,a test code,\n")
+    assert refresh.main([]) == 0
+    text = (tmp_path / "ontology" / "published-terminology.ttl").read_text()
+    assert '<https://loinc.org/99999-9> a skos:Concept ;\n    skos:prefLabel "a test code" ;\n' \
+        '    skos:broader <https://loinc.org/10230-1> ;' in text
 
 
 def test_an_unknown_ingredient_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

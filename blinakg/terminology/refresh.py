@@ -11,6 +11,11 @@ read (``bk:includesConcept`` follows ``skos:broader``):
   for (``under`` in the manifest: the HIV value set under 86406008 HIV
   infection, the OncoTree primary malignancies under 363346000 malignant
   neoplastic disease, ...);
+- a LOINC observation code goes under the most general published code of its
+  element (``under``: the VSAC *Ejection Fraction* codes under 10230-1 left
+  ventricular ejection fraction, the pulse-oximetry codes under 2708-6 oxygen
+  saturation in arterial blood, ...); such a grouping code is accepted as an
+  ``under`` target because a source lists it, and a code is never under itself;
 - an RxNorm product goes under its ingredient, the ingredient under its ATC
   code, each ATC code under its ATC class (``L01BC01`` < ``L01BC`` < ``L01B`` <
   ``L01`` < ``L``), so that a value set names a class (``atc:L01``) and reaches
@@ -320,6 +325,12 @@ def _concept_block(iri: str, concept: Concept) -> str:
     return " ;\n    ".join(parts) + " ."
 
 
+def _published_iris(builder: Builder, sources: list[Source]) -> set[str]:
+    """The concepts the sources list themselves: a LOINC grouping code (``https://loinc.org/10230-1``
+    left ventricular ejection fraction) is an ``under`` target once a published source lists it."""
+    return {builder.iri(row.system, row.code) for source in sources for row in source.rows}
+
+
 def build(manifest: Path | None = None) -> str:
     """The Turtle text of the published terminology, from the manifest and its sources."""
     manifest = manifest or MANIFEST
@@ -329,10 +340,12 @@ def build(manifest: Path | None = None) -> str:
     builder = Builder(atc_meta, atc_rows, prefixes, labelled)
     for source in sources:
         source.rows = read_source(source)
+    published = _published_iris(builder, sources)
+    for source in sources:
         for target in source.under:
-            if target not in labelled:
+            if target not in labelled and target not in published:
                 raise InputError(manifest, f"source {source.id!r} places its codes under {target}, "
-                                 "which the hand-written terminology does not declare")
+                                 "which neither the hand-written terminology declares nor a source lists")
         builder.add_source(source)
     blocks = [_HEADER]
     blocks.append("# ----------------------------------------------------------------------------- sources\n")
