@@ -60,8 +60,20 @@ def authored_checks(path: Path) -> tuple[str, list[tuple[Any, ...]], Graph]:
     trial = next(graph.subjects(RDF.type, p("ClinicalTrial")))
     nct = str(graph.value(trial, DCTERMS.identifier))
     keys = []
+    def checks_of(criterion: Any) -> list[Any]:
+        """A criterion's checks, an any-of's alternatives one by one (as the drafted side counts them)."""
+        found, todo = [], list(graph.objects(criterion, p("check")))
+        while todo:
+            check = todo.pop(0)
+            alternatives = list(graph.objects(check, p("alternative")))
+            if alternatives:
+                todo.extend(sorted(alternatives, key=str))
+            else:
+                found.append(check)
+        return found
+
     for criterion in graph.objects(trial, p("criterion")):
-        for check in graph.objects(criterion, p("check")):
+        for check in checks_of(criterion):
             kinds = {_local(t) for t in graph.objects(check, RDF.type)}
             value = lambda name: graph.value(check, p(name))  # noqa: E731,B023
             if "AgeCheck" in kinds:

@@ -41,7 +41,7 @@ from .conftest import ROOT
 CASES = sorted((ROOT / "tests" / "cases" / "drafting").glob("*/case.json"))
 REGISTRY = ROOT.parent / "shared" / "registry"
 DATA = ROOT / "tests" / "registry" / "data"
-CASE_COUNT = 77
+CASE_COUNT = 88
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -74,7 +74,7 @@ def test_must_not_guess_cases_draft_no_check_that_can_fail() -> None:
     """The 'guess-' cases: nothing computable that could fail the patient — review, or a record that
     only sends the criterion to the investigator."""
     guesses = [p for p in CASES if p.parent.name.startswith("guess-")]
-    assert len(guesses) == 21
+    assert len(guesses) == 24
     for path in guesses:
         case = json.loads(path.read_text(encoding="utf-8"))
         for check in _computable(case["checks"]):

@@ -362,4 +362,4 @@ def test_a_link_opens_one_patient_for_one_trial(browser: Any, trials_report: str
     assert page.inner_text("#detail-id") == "pat-023"
     assert page.inner_text("#detail-trial").startswith("NCT01700946")
     assert page.locator("#detail-rows tr").count() == 15
-    assert page.inner_text("#detail-verdict") == "eligible"
+    assert page.inner_text("#detail-verdict") == "indeterminate"  # no shortening fraction on record

@@ -114,7 +114,7 @@ def test_adding_the_same_run_twice_is_refused_unless_replace(tmp_path: Path) -> 
     assert code == 1 and added_run(err) == first
     # Other trials: another run.
     code, _, err = validate("--trial", "NCT01700946", f"--store={store}")
-    assert code == 0 and added_run(err) != first  # every patient eligible for ALLR18
+    assert code == 1 and added_run(err) != first  # no shortening fraction on record: indeterminate for ALLR18
     runs = rows("screening-runs", "--store", str(store))
     assert sorted((r[0] == first, r[2]) for r in runs) == [
         (False, "NCT01700946"), (True, "NCT01700946"), (True, "NCT04604691")]
@@ -141,7 +141,7 @@ def test_stored_run_answers_as_the_turtle_report(tmp_path: Path) -> None:
     assert [(r[1], r[2]) for r in matches] == [
         ("NCT00077493", "indeterminate"), ("NCT00098839", "indeterminate"),
         ("NCT00382109", "eligible"),  # issue 18: total bilirubin in umol/L compared exactly
-        ("NCT01700946", "eligible"),
+        ("NCT01700946", "indeterminate"),  # issue 20.3: no shortening fraction on record
         ("NCT02101853", "indeterminate"), ("NCT04604691", "ineligible"), ("NCT06607419", "eligible")]
 
 

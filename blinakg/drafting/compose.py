@@ -631,6 +631,8 @@ class Reader:
         if kinds & {"test", "finding"}:
             return self._qualitative_group(mentions, joiner, first, last, start, end, notes)
         limit = self._limit_after(last, end) or self._limit_before(first, start)
+        if limit is None and len(mentions) == 1:
+            limit = self._scale_range(self.element(mentions[0]), last, end)
         for mention in mentions:
             self.used.update(range(mention.start, mention.end))
         if limit is None:
@@ -682,6 +684,38 @@ class Reader:
         if comparator.label_ == "eq":
             return None
         return self._quantity(comparator.end, end, comparator.label_, first)
+
+    def _scale_range(self, element: Element, i: int, end: int) -> dict[str, Any] | None:
+        """'ECOG 0-2', 'ECOG 0, 1 or 2', 'Karnofsky 50-100': grades of a bounded scale
+        (``scale`` in the lexicon) from one end of it, read as one limit; a range
+        inside the scale (two limits) is not read."""
+        if element.scale is None:
+            return None
+        i = self._skip_gap(i, end)
+        first, values, j = i, [], i
+        while j < end:
+            token = self.doc[j]
+            if token.is_space or token.text in ("-", "–", ",") or token.lower_ in ("to", "or", "and", "through"):
+                j += 1
+                continue
+            if j not in self.numbers:
+                break
+            value = self.drafting.numbers.value(token.text)
+            if value is None:
+                break
+            values.append(value)
+            j += 1
+        if len(values) < 2 or values != sorted(values) or len(set(values)) != len(values):
+            return None
+        low, high = element.scale
+        if values[0] == low and values[-1] < high:
+            op, bound = "le", values[-1]
+        elif values[-1] == high and values[0] > low:
+            op, bound = "ge", values[0]
+        else:
+            return None
+        return {"op": op, "value": format_decimal(Decimal(str(bound))), "unit": None, "first": first, "end": j,
+                "tokens": set(range(first, j))}
 
     def _limit_before(self, first_mention: int, start: int) -> dict[str, Any] | None:
         """'≥ 25% blasts in the bone marrow': the limit written before the element."""
@@ -760,7 +794,7 @@ class Reader:
         return op
 
     def _threshold(self, element: Element, limit: dict[str, Any], notes: list[str]) -> tuple[Any, str] | None:
-        unit = limit["unit"]
+        unit = limit["unit"] if limit["unit"] is not None else element.unit_if_absent
         if unit is None:
             notes.append(f"The limit of {element.label} has no unit the drafter reads.")
             return None
@@ -1183,6 +1217,7 @@ def _criterion_wide(drafting: Drafting, text: str, checks: list[Check],
         return checks
     context = drafting.patterns["context"]
     lowered = text.lower()
+
     marks = [m for m in context.get("footnote_marks", []) if m in text]
     conditional = [c for c in context["pre"]["conditional"]
                    for found in re.finditer(rf"(?<![a-z]){re.escape(c.lower())}(?![a-z])", lowered)

@@ -32,6 +32,8 @@ class Element:
     value_sets: tuple[str, ...] = ()
     fallback_value_set: str | None = None
     default_window_days: int | None = None
+    unit_if_absent: str | None = None  # the UCUM unit of a limit stated without one (a score: "ECOG 0-2")
+    scale: tuple[float, float] | None = None  # the lowest and highest grade of a scale ("ECOG 0-2": at most 2)
     normal_is_uln: bool = False
     active_only: bool = False
     applicable_to: str | None = None
@@ -89,6 +91,12 @@ def _element(entry: Any, path: Path, position: int) -> Element:
     values = dict(entry)
     values["phrases"] = tuple(phrases)
     values["value_sets"] = value_sets
+    scale = values.get("scale")
+    if scale is not None:
+        if not (isinstance(scale, list) and len(scale) == 2 and all(isinstance(v, (int, float)) for v in scale)
+                and scale[0] < scale[1]):
+            raise InputError(path, f"element {entry['id']}: scale must be [lowest, highest], two numbers")
+        values["scale"] = (float(scale[0]), float(scale[1]))
     return Element(**values)
 
 

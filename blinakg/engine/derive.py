@@ -218,6 +218,7 @@ class _UnitRules:
     """What the model says about the units of a value set's results."""
 
     canonical: str | None = None  # bk:canonicalUnit: results are converted into it
+    if_absent: str | None = None  # bk:unitIfAbsent: the unit of a result that states none (a score)
     conversions: list[Conversion] = field(default_factory=list)  # bk:unitConversion, each with its target unit
     limits: set[str] = field(default_factory=set)  # units thresholds and limits on the set are stated in
 
@@ -227,13 +228,16 @@ def _unit_rules(store: ox.Store) -> dict[object, _UnitRules]:
     of the thresholds and tables of limits the checks reading it compare in."""
     rules: dict[object, _UnitRules] = {}
     for row in select(store, _P + """
-        SELECT ?set ?unit ?from ?divisor ?to WHERE {
+        SELECT ?set ?unit ?absent ?from ?divisor ?to WHERE {
           ?set a bk:ValueSet .
           OPTIONAL { ?set bk:canonicalUnit ?unit }
+          OPTIONAL { ?set bk:unitIfAbsent ?absent }
           OPTIONAL { ?set bk:unitConversion ?c . ?c bk:fromUnit ?from ; bk:divisor ?divisor OPTIONAL { ?c bk:toUnit ?to } }
           FILTER (BOUND(?unit) || BOUND(?from))
         } ORDER BY ?set ?from ?to"""):
         rule = rules.setdefault(row["set"], _UnitRules())
+        if row["absent"] is not None:
+            rule.if_absent = row["absent"].value
         if row["unit"] is not None:
             rule.canonical = row["unit"].value
             rule.limits.add(rule.canonical)
@@ -318,6 +322,8 @@ def _derive_quantities(store: ox.Store) -> list[ox.Quad]:
             continue
         unit = row["unit"].value if row["unit"] is not None else None
         rules = rules_of.get(record, [])
+        if unit is None:  # a score sent as an integer: the unit its value set says such results are in
+            unit = next((rule.if_absent for rule in rules if rule.if_absent is not None), None)
         target = next((rule.canonical for rule in rules if rule.canonical is not None), unit)
         extra = tuple(c for rule in rules for c in rule.conversions)
         try:
