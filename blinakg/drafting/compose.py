@@ -1217,7 +1217,6 @@ def _criterion_wide(drafting: Drafting, text: str, checks: list[Check],
         return checks
     context = drafting.patterns["context"]
     lowered = text.lower()
-
     marks = [m for m in context.get("footnote_marks", []) if m in text]
     conditional = [c for c in context["pre"]["conditional"]
                    for found in re.finditer(rf"(?<![a-z]){re.escape(c.lower())}(?![a-z])", lowered)
