@@ -109,6 +109,17 @@ def test_lexicon_names_only_value_sets_of_the_terminology() -> None:
     assert known["anc"].canonical_unit == "10*9/L"
 
 
+def test_value_sets_for_drafted_models_are_named_by_the_lexicon() -> None:
+    """bk:forDraftedModels exempts a value set from the orphan check: only one the lexicon reads."""
+    from blinakg.model import load_model
+    from blinakg.namespaces import BK
+
+    model = load_model(trials=True)
+    marked = {str(s).rsplit("/", 1)[-1] for s in model.subjects(BK.forDraftedModels, None)}
+    named = {name for element in load_patterns().elements.values() for name in element.value_sets}
+    assert marked and marked <= named
+
+
 def test_a_broken_pattern_file_is_named(tmp_path: Path) -> None:
     folder = tmp_path / "patterns"
     shutil.copytree(PATTERN_DIR, folder)

@@ -63,34 +63,35 @@ while True:
 
 
 def _expected(paths: list[Path]) -> list[dict[str, tuple[str, int]]]:
-    """Per version, every graph's hash and size (content and provenance: 8 triples, 9 with dct:requires)."""
+    """Per version, every graph's hash and size (content and provenance), as the writer makes them:
+    the version's entries (b: one triple more in each, added before settling) settled by the importer
+    into an empty store — records of modelled trials become registrations, and blinakg's own models
+    come with the terminology they read."""
+    import dataclasses
+
     from rdflib import Literal
     from rdflib.namespace import RDFS
-
-    import dataclasses
 
     from blinakg.registry.registration import settle
     from blinakg.sparql.store import EmbeddedStore
 
+    read = importer.read_all(paths)
     versions = []
-    # As the importer settles them into an empty store: records of modelled trials become registrations,
-    # and blinakg's own models come with the terminology they read.
-    with tempfile.TemporaryDirectory() as empty:
-        store = EmbeddedStore(Path(empty) / "store", writable=True)
-        try:
-            entries = settle(importer.read_all(paths), store, importer._model_triples(), importer.builtin_model)
-        finally:
-            store.close()
     for version in ("a", "b"):
-        graphs = {}
-        for entry in entries:
-            entry = dataclasses.replace(entry, content=set(entry.content))
-            if version == "b":
+        entries = [dataclasses.replace(entry, content=set(entry.content)) for entry in read]
+        if version == "b":
+            for entry in entries:
                 entry.content.add((entry.graph_iri, RDFS.comment, Literal("version b")))
                 entry.hash = content_hash(entry.content)
-            provenance = importer.provenance(entry, importer.dt.datetime(2026, 1, 1, tzinfo=importer.dt.timezone.utc))
-            graphs[str(entry.graph_iri)] = (entry.hash, len(entry.content | provenance))
-        versions.append(graphs)
+        with tempfile.TemporaryDirectory() as empty:
+            store = EmbeddedStore(Path(empty) / "store", writable=True)
+            try:
+                settled = settle(entries, store, importer._model_triples(), importer.builtin_model)
+            finally:
+                store.close()
+        created = importer.dt.datetime(2026, 1, 1, tzinfo=importer.dt.timezone.utc)
+        versions.append({str(entry.graph_iri): (entry.hash, len(entry.content | importer.provenance(entry, created)))
+                         for entry in settled})
     return versions
 
 
