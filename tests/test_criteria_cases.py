@@ -18,15 +18,13 @@ import json
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
-from rdflib.namespace import RDF
 
-from blinakg.namespaces import BK
-from blinakg.readers.rdfio import parse_rdf_file
 from blinakg.engine.screen import PatientResult, Screening, screen
 from blinakg.model import load_model
 from blinakg.reports.next_step import annotate
 from blinakg.reports.render import to_json
+
+from .case_data import case_cohort, covering
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/expected.json"))
@@ -57,26 +55,17 @@ def test_every_criterion_has_a_case_per_status_it_can_take() -> None:
 ENGINES = ("fast", "pyshacl")
 
 
-def covering(cases: list[Path]) -> list[Path]:
-    """The first case (in order) of each (criterion, status) the cases state."""
-    chosen, seen = [], set()
-    for case in cases:
-        pairs = set(json.loads((case / "expected.json").read_text())["expect"].items()) - seen
-        if pairs:
-            chosen.append(case)
-            seen |= pairs
-    return chosen
+def _expectations(case: Path) -> set[tuple[str, str]]:
+    return set(json.loads((case / "expected.json").read_text())["expect"].items())
 
 
-REFERENCE_CASES = covering(CASES)
+REFERENCE_CASES = covering(CASES, _expectations)
 ENGINE_CASES = {"fast": CASES, "pyshacl": REFERENCE_CASES}
 
 
 def test_the_reference_cases_cover_every_criterion_and_status() -> None:
     assert len(REFERENCE_CASES) == 52
-    every = {pair for case in CASES for pair in json.loads((case / "expected.json").read_text())["expect"].items()}
-    assert {pair for case in REFERENCE_CASES
-            for pair in json.loads((case / "expected.json").read_text())["expect"].items()} == every
+    assert set().union(*map(_expectations, REFERENCE_CASES)) == set().union(*map(_expectations, CASES))
 
 
 @pytest.fixture(scope="module")
@@ -90,14 +79,7 @@ def screenings() -> dict[str, dict[str, tuple[Screening, dict[str, Path]]]]:
         for case in ENGINE_CASES[engine]:
             by_date.setdefault(json.loads((case / "expected.json").read_text())["as_of"], []).append(case)
         for as_of, cases in by_date.items():
-            graph = Graph()
-            owner: dict[str, Path] = {}
-            for case in cases:
-                data = parse_rdf_file(case / "patient.ttl")
-                patients = {str(p) for p in data.subjects(RDF.type, BK.Patient)}
-                assert len(patients) == 1, f"{case}: one patient per case"
-                owner[patients.pop()] = case
-                graph += data
+            graph, owner = case_cohort(cases)
             screening = screen(graph, dt.date.fromisoformat(as_of), model=model, engine=engine)
             annotate(screening, model)
             out[engine][as_of] = (screening, owner)
@@ -133,9 +115,7 @@ def test_both_engines_give_the_same_report(screenings: dict[str, dict[str, tuple
     """On the reference cases: statuses, explanations, evidence, warnings and the W3C report rows, identical."""
     model = load_model()
     for as_of, (reference, owner) in screenings["pyshacl"].items():
-        graph = Graph()
-        for case in owner.values():
-            graph += parse_rdf_file(case / "patient.ttl")
+        graph, _ = case_cohort(owner.values())
         fast = screen(graph, dt.date.fromisoformat(as_of), model=model, engine="fast")
         annotate(fast, model)
         assert to_json(fast) == to_json(reference)

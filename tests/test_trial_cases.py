@@ -27,8 +27,9 @@ from blinakg.engine.results import Screening
 from blinakg.engine.screen import computable_trials, screen
 from blinakg.model import load_model
 from blinakg.namespaces import BK
-from blinakg.readers.rdfio import parse_rdf_file
 from blinakg.reports.render import trials_json
+
+from .case_data import case_cohort, covering
 
 CASES_DIR = Path(__file__).parent / "trials"
 CASES = sorted(p.parent for p in CASES_DIR.glob("*/*/*/expected.json"))
@@ -55,14 +56,7 @@ def test_the_model_holds_six_more_computable_trials(model: Graph) -> None:
 
 def _screen(cases: list[Path], model: Graph, engine: str,
             trials: list[str] | None = None) -> tuple[Screening, dict[str, Path]]:
-    graph = Graph()
-    owner: dict[str, Path] = {}
-    for case in cases:
-        data = parse_rdf_file(case / "patient.ttl")
-        patients = {str(p) for p in data.subjects(RDF.type, BK.Patient)}
-        assert len(patients) == 1, f"{case}: one patient per case"
-        owner[patients.pop()] = case
-        graph += data
+    graph, owner = case_cohort(cases)
     as_of = {_expected(case)["as_of"] for case in cases}
     assert len(as_of) == 1
     return screen(graph, dt.date.fromisoformat(as_of.pop()), model=model, engine=engine,
@@ -118,19 +112,12 @@ ISSUE_18 = [c for c in CASES if str(c.relative_to(CASES_DIR)).startswith(
     ("NCT02101853/I10/", "NCT01700946/I6/", "NCT01700946/I8/", "NCT02101853/I11/", "NCT00077493/I14/", "NCT00077493/R1/"))]
 
 
-def covering(cases: list[Path]) -> list[Path]:
-    """The first case (in order) of each (trial, criterion, status) the cases state."""
-    chosen, seen = [], set()
-    for case in cases:
-        expected = _expected(case)
-        pairs = {(expected["trial"], *pair) for pair in expected["expect"].items()} - seen
-        if pairs:
-            chosen.append(case)
-            seen |= pairs
-    return chosen
+def _expectations(case: Path) -> set[tuple[str, str, str]]:
+    expected = _expected(case)
+    return {(expected["trial"], *pair) for pair in expected["expect"].items()}
 
 
-REFERENCE_CASES = covering(CASES)
+REFERENCE_CASES = covering(CASES, _expectations)
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +132,7 @@ def reference_reports(model: Graph) -> dict[str, tuple[Screening, Screening]]:
 
 def test_the_reference_cases_cover_every_trial_criterion_and_status() -> None:
     assert len(REFERENCE_CASES) == 203
-    every = {(_expected(c)["trial"], *pair) for c in CASES for pair in _expected(c)["expect"].items()}
-    assert {(_expected(c)["trial"], *pair) for c in REFERENCE_CASES for pair in _expected(c)["expect"].items()} == every
+    assert set().union(*map(_expectations, REFERENCE_CASES)) == set().union(*map(_expectations, CASES))
 
 
 def test_the_reference_engine_agrees_on_the_reference_cases(
